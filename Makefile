@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+TRANSLATIONS := portal/translations
+
+.PHONY: demo test lint translations extract-messages serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy=false -d $(TRANSLATIONS) 2>/dev/null || $(BIN)/pybabel compile -d $(TRANSLATIONS)
+
+# Refresh the catalogues after changing user-facing strings; then translate and commit the .po files.
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+demo: $(STAMP) translations
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi tenants sync
+	@echo "Demo accounts (passwords are shown once; they are not stored anywhere readable):"
+	$(BIN)/flask --app wsgi demo seed
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Two passes: the embedded default (SQLite, in-memory counters, jobs in-process), then the real
+# services (PostgreSQL with row-level security, Redis, rq workers, an S3 server on loopback).
+test: $(STAMP) translations lint
+	eval "$$($(BIN)/python tests/services.py)" && \
+	echo "=== SQLite pass (embedded default) ===" && \
+	PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider && \
+	echo "=== PostgreSQL pass (row-level security, Redis, rq workers, S3) ===" && \
+	PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) instance

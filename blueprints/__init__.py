@@ -1,0 +1,13 @@
+"""Feature blueprints, registered in one explicit list."""
+
+
+def register_blueprints(app) -> None:
+    from blueprints.admin.routes import bp as admin
+    from blueprints.api import bp as api
+    from blueprints.city.routes import bp as city
+    from blueprints.health.routes import bp as health
+    from blueprints.units.routes import bp as units
+    from portal.auth.routes import bp as auth
+
+    for blueprint in (auth, health, units, city, admin, api):
+        app.register_blueprint(blueprint)

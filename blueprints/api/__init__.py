@@ -1,0 +1,10 @@
+"""JSON API under /api/v1, bearer tokens only (no cookies, so no CSRF)."""
+
+from flask import Blueprint
+
+from portal.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+from blueprints.api import routes  # noqa: E402,F401  (routes attach to bp)

@@ -1,0 +1,1 @@
+"""Hải Phòng reintegration portal."""

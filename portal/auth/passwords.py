@@ -1,0 +1,24 @@
+"""argon2id password hashing (argon2-cffi's defaults are RFC 9106's low-memory profile)."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+MIN_LENGTH = 12
+# Verifying against this costs as much as a real check, so an unknown username takes as long.
+_DUMMY = _hasher.hash("not-a-real-password-but-a-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

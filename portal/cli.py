@@ -1,0 +1,110 @@
+"""Operator commands: `flask --app wsgi users …`, `demo seed`, `jobs …` (and `tenants …`)."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.accounts import ApiToken, Membership, User
+from portal.auth.passwords import MIN_LENGTH, hash_password
+from portal.extensions import db
+from portal.permissions import CITY_ROLES, UNIT_ROLES, Role
+from tenants.cli import tenants_cli
+from tenants.resolve import find_tenant
+
+users_cli = AppGroup("users", help="Accounts and API tokens.")
+jobs_cli = AppGroup("jobs", help="Background workers.")
+demo_cli = AppGroup("demo", help="The seeded demonstration.")
+
+
+def create_user(username: str, role: Role, tenant_slug: str | None, password: str, full_name: str = "") -> User:
+    """Create an account with one membership; raises click errors on bad input."""
+    username = username.strip().lower()
+    if len(password) < MIN_LENGTH:
+        raise click.ClickException(f"the password needs at least {MIN_LENGTH} characters")
+    if role in UNIT_ROLES and not tenant_slug:
+        raise click.ClickException(f"role {role} needs --tenant")
+    if role in CITY_ROLES and tenant_slug:
+        raise click.ClickException(f"role {role} is city-level: do not give --tenant")
+    tenant = None
+    if tenant_slug:
+        tenant = find_tenant(tenant_slug)
+        if tenant is None:
+            raise click.ClickException(f"no active unit {tenant_slug!r} (run `flask --app wsgi tenants sync`)")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None:
+        raise click.ClickException(f"user {username} exists")
+    user = User(username=username, full_name=full_name or username, password_hash=hash_password(password))
+    user.memberships.append(Membership(tenant_id=tenant.id if tenant else None, role=role))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--tenant", "tenant_slug", help="Unit slug or 5-digit code, for unit roles.")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@click.option("--full-name", default="")
+def create_command(username, role, tenant_slug, password_stdin, full_name):
+    """Create an account."""
+    password = sys.stdin.readline().rstrip("\n")
+    user = create_user(username, Role(role), tenant_slug, password, full_name)
+    click.echo(f"created {user.username} ({role}{' @ ' + tenant_slug if tenant_slug else ''})")
+
+
+@users_cli.command("token")
+@click.argument("username")
+def token_command(username):
+    """Print a new API token for USERNAME (only its hash is stored)."""
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user {username}")
+    api_token, token = ApiToken.issue(user)
+    db.session.add(api_token)
+    db.session.commit()
+    click.echo(token)
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.argument("purposes", nargs=-1)
+def worker_command(burst, purposes):
+    """Run an RQ worker inside the app (queues by purpose; all by default)."""
+    from rq import Worker
+
+    from workers.queues import QUEUES, get_queue, redis_client
+    from workers.runner import enqueue_pending
+
+    queued = enqueue_pending()
+    if queued:
+        click.echo(f"queued {queued} job(s) recorded while Redis was down")
+    # Forked work horses must not share the parent's database connections.
+    db.session.remove()
+    db.engine.dispose()
+    queues = [get_queue(p) for p in (purposes or QUEUES)]
+    Worker(queues, connection=redis_client()).work(burst=burst, with_scheduler=False)
+
+
+@jobs_cli.command("requeue")
+def requeue_command():
+    """Queue the jobs recorded while Redis was down (run it from the scheduler)."""
+    from workers.runner import enqueue_pending
+
+    click.echo(f"{enqueue_pending()} job(s) queued")
+
+
+@demo_cli.command("seed")
+def seed_command():
+    """Demo accounts, one per role, with random passwords printed once."""
+    from portal.demo import seed
+
+    for username, role, unit, password in seed():
+        click.echo(f"{username:<22} {role:<16} {unit or '-':<18} {password}")
+
+
+def init_app(app) -> None:
+    for group in (users_cli, jobs_cli, demo_cli, tenants_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,115 @@
+"""The request guard: who is asking, in which scope, and may they.
+
+Every request runs the same steps before its view: resolve the unit from the URL
+(tenants.resolve), identify the user (session cookie, or bearer token under /api/), find their role
+in the unit or at city level, and check the endpoint's declared permission. A unit the user does
+not belong to answers 404 (no existence oracle); a role without the permission answers 403; an
+endpoint that declares nothing is refused, so forgetting a check cannot open a route.
+"""
+
+import time
+import uuid
+
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+
+from portal.accounts import ApiToken, hash_token
+from portal.extensions import db
+from portal.permissions import PUBLIC, PUBLIC_ENDPOINTS, SIGNED_IN, can, declared_permission
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_user():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    api_token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+    )
+    if api_token is None or not api_token.user.active:
+        return None
+    return api_token.user
+
+
+def acting_user():
+    """The user of this request: the bearer token's under /api/, else the session's."""
+    if is_api_request():
+        return g.get("api_user")
+    return current_user if current_user.is_authenticated else None
+
+
+def _session_expired() -> bool:
+    """Idle timeout (SESSION_IDLE_SECONDS) and absolute lifetime (PERMANENT_SESSION_LIFETIME)."""
+    now = int(time.time())
+    cfg = current_app.config
+    started = session.get("since", now)
+    seen = session.get("seen", now)
+    if now - seen > cfg["SESSION_IDLE_SECONDS"]:
+        return True
+    if now - started > cfg["PERMANENT_SESSION_LIFETIME"].total_seconds():
+        return True
+    # Refreshing at most once a minute keeps most responses free of a new cookie.
+    if now - seen >= 60 or "seen" not in session:
+        session["seen"] = now
+    return False
+
+
+def _unauthenticated():
+    if is_api_request():
+        message = gettext("Sign-in required: send a valid bearer token.")
+        return jsonify(error="unauthorized", message=message, fields={}), 401
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=target))
+
+
+def check_request():
+    g.request_id = request.headers.get("X-Request-Id", "")[:36] or str(uuid.uuid4())
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # 404/405 follow
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    required = declared_permission(current_app.view_functions[endpoint])
+    if required is None:
+        current_app.logger.error("endpoint %s declares no permission; refused", endpoint)
+        abort(403)
+    if required == PUBLIC:
+        return None
+
+    if is_api_request():
+        g.api_user = api_user()
+    elif current_user.is_authenticated and _session_expired():
+        logout_user()
+        session.clear()
+    user = acting_user()
+    if user is None:
+        return _unauthenticated()
+
+    tenant = g.get("tenant")
+    role = user.role_in(tenant.id if tenant is not None else None)
+    if tenant is not None and role is None:
+        abort(404)
+    g.role = role
+    if required == SIGNED_IN:
+        return None
+    if not can(role, required):
+        abort(403)
+    return None
+
+
+def commit_audit(response):
+    """Persist audit events of a read-only request (changes commit their own transaction)."""
+    if g.get("audit_pending") and response.status_code < 400:
+        db.session.commit()
+    return response
+
+
+def init_app(app) -> None:
+    app.before_request(check_request)
+    app.after_request(commit_audit)

@@ -1,0 +1,1 @@
+"""The 114-unit registry, tenant resolution and automatic scoping."""

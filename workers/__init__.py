@@ -1,0 +1,1 @@
+"""Background work: RQ queues and jobs, tracked by tenant-owned task rows; file storage."""
