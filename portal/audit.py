@@ -34,6 +34,7 @@ class AuditEvent(db.Model):
 def record(action: str, obj=None, *, object_type=None, object_id=None, user_id=None, reason=None):
     """Add an audit event to the current transaction and return it."""
     if obj is not None:
+        obj = obj._get_current_object() if hasattr(obj, "_get_current_object") else obj
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
     if user_id is None:

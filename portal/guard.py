@@ -18,6 +18,7 @@ from sqlalchemy import select
 from portal.accounts import ApiToken, hash_token
 from portal.extensions import db
 from portal.permissions import PUBLIC, PUBLIC_ENDPOINTS, SIGNED_IN, can, declared_permission
+from tenants.context import set_tenant
 
 
 def is_api_request() -> bool:
@@ -91,9 +92,10 @@ def check_request():
     if user is None:
         return _unauthenticated()
 
-    tenant = g.get("tenant")
-    role = user.role_in(tenant.id if tenant is not None else None)
-    if tenant is not None and role is None:
+    tenant_id = g.get("tenant_id")
+    role = user.role_in(tenant_id)
+    if tenant_id is not None and role is None:
+        set_tenant(None)  # the error page must not show the unit either
         abort(404)
     g.role = role
     if required == SIGNED_IN:

@@ -4,6 +4,7 @@ from flask import abort, current_app, g
 from sqlalchemy import or_, select
 
 from portal.extensions import db
+from tenants.context import set_tenant
 from tenants.models import Tenant
 
 
@@ -22,7 +23,7 @@ def init_app(app) -> None:
         tenant = find_tenant(values.pop("tenant_slug"))
         if tenant is None:
             abort(404)
-        g.tenant = tenant
+        set_tenant(tenant)
 
     @app.url_defaults
     def add_tenant(endpoint, values):

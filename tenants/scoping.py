@@ -1,7 +1,8 @@
 """Automatic tenant scoping for every TenantOwned model.
 
 Three layers, each failing closed:
-- every ORM SELECT/UPDATE/DELETE gets `tenant_id = <current unit>` (no unit set: matches nothing);
+- every ORM SELECT/UPDATE/DELETE gets `tenant_id = <current unit>` (no unit set: matches nothing),
+  and every loaded or refreshed object is checked against the current unit;
 - a flush stamps new rows with the current unit and refuses a row of another unit;
 - on PostgreSQL the current unit is set per transaction with `set_config(..., true)`, which the
   row-level security policies of `tenants.rls` read, so even raw SQL stays inside the unit.
@@ -54,6 +55,13 @@ def _check_flush(session, flush_context, instances) -> None:
             raise TenantScopeError(f"{type(obj).__name__}: change outside the current unit")
 
 
+def _check_loaded(target, context, attrs=None) -> None:
+    # Criteria do not reach the reload of an expired object already in the session (an object
+    # read for one unit, touched while acting for another): refuse it here.
+    if target.tenant_id != current_tenant_id():
+        raise TenantScopeError(f"{type(target).__name__}: loaded outside its unit")
+
+
 def _forget_applied(conn, *args) -> None:
     conn.info.pop(_APPLIED, None)
 
@@ -78,6 +86,8 @@ def install() -> None:
         return
     event.listen(Session, "do_orm_execute", _add_criteria)
     event.listen(Session, "before_flush", _check_flush)
+    event.listen(TenantOwned, "load", _check_loaded, propagate=True)
+    event.listen(TenantOwned, "refresh", _check_loaded, propagate=True)
     event.listen(Engine, "begin", _forget_applied)
     event.listen(Engine, "rollback_savepoint", _forget_applied)
     event.listen(Engine, "before_cursor_execute", _apply_rls_setting)

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 import redis
+from flask_login.utils import _create_identifier
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
@@ -120,8 +121,8 @@ def app(_migrated, tmp_path_factory):
 def _clean(request, _migrated):
     """Each test starts with the 114 units and nothing else; nothing is dropped or recreated."""
     yield
-    if "app" not in request.fixturenames and "_migrated" not in request.fixturenames:
-        return
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").extensions.pop("login_counters", None)
     engine = create_engine(_migrated["owner"])
     with engine.begin() as conn:
         tables = [t for t in db.metadata.sorted_tables if t.name not in KEEP_TABLES]
@@ -183,6 +184,9 @@ def sign_in(client, app, user_id: int) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = token
         session["_fresh"] = True
+        # Flask-Login's "strong" protection binds the session to the client's address and agent.
+        with app.test_request_context(environ_base=client.environ_base):
+            session["_id"] = _create_identifier()
         session["since"] = session["seen"] = now
 
 

@@ -47,16 +47,16 @@ def tenants():
     return jsonify(items=[_tenant_json(t) for t in rows], total=len(rows))
 
 
-@bp.route("/jobs/<task_id>")
+@bp.route("/jobs/<job_id>")
 @signed_in
-def job(task_id):
+def job(job_id):
     """A job's state, found through its task row in one of the caller's units."""
     user = g.api_user
     for membership in user.unit_memberships:
         if Permission.JOB_READ not in ROLE_PERMISSIONS[membership.role] or not membership.tenant.active:
             continue
         with use_tenant(membership.tenant):
-            task = find_task(task_id)
+            task = find_task(job_id)
             if task is not None:
                 body = refresh_state(task).as_json()
                 body["tenant"] = membership.tenant.slug

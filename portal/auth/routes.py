@@ -21,8 +21,8 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative '//' (open redirects)."""
-    if not target:
+    """Only a path on this site: no scheme, no host, no '//' or '/\\' that browsers read as a host."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -4,11 +4,14 @@ Counters live in Redis when REDIS_URL is set (every gunicorn worker and replica 
 numbers); the embedded default keeps them in process memory.
 """
 
+import logging
 import threading
 import time
 
 import redis
 from flask import current_app
+
+log = logging.getLogger(__name__)
 
 
 class MemoryCounters:
@@ -60,6 +63,27 @@ class RedisCounters:
         self._r.delete(self._prefix + key)
 
 
+class ResilientCounters:
+    """Redis counters that fall back to this process's memory while Redis is unreachable:
+    sign-in keeps working and is still throttled, per process, until Redis returns."""
+
+    def __init__(self, primary: RedisCounters):
+        self._primary = primary
+        self._fallback = MemoryCounters()
+
+    def __getattr__(self, name):
+        primary_call, fallback_call = getattr(self._primary, name), getattr(self._fallback, name)
+
+        def call(*args):
+            try:
+                return primary_call(*args)
+            except redis.RedisError:
+                log.warning("login counters: Redis unreachable, using process memory")
+                return fallback_call(*args)
+
+        return call
+
+
 def counters():
     app = current_app._get_current_object()
     store = app.extensions.get("login_counters")
@@ -67,7 +91,7 @@ def counters():
         url = app.config["REDIS_URL"]
         if url:
             client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            store = RedisCounters(client, app.config["QUEUE_PREFIX"] + ":login:")
+            store = ResilientCounters(RedisCounters(client, app.config["QUEUE_PREFIX"] + ":login:"))
         else:
             store = MemoryCounters()
         app.extensions["login_counters"] = store
