@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from babel import negotiate_locale
 from babel.numbers import format_decimal
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
@@ -25,7 +26,9 @@ def select_locale() -> str:
     tenant = g.get("tenant")
     if tenant is not None and tenant.locale in languages:
         return tenant.locale
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Babel's negotiation lets "en-GB" choose "en" ahead of a lower-weighted exact "vi".
+    preferred = [lang.replace("-", "_") for lang, _quality in request.accept_languages]
+    return negotiate_locale(preferred, languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def format_day(value: date | datetime | None) -> str:

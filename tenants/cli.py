@@ -1,6 +1,7 @@
 import sys
 
 import click
+import psycopg
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import create_engine
@@ -26,6 +27,8 @@ def app_role_command(name, password_stdin):
     if not url.startswith("postgresql"):
         raise click.ClickException("app-role applies to PostgreSQL only")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    if not rls.ROLE_NAME.match(name):
+        raise click.ClickException(f"invalid role name {name!r}: lowercase letters, digits and _ only")
     engine = create_engine(url)
     try:
         raw = engine.raw_connection()
@@ -33,6 +36,8 @@ def app_role_command(name, password_stdin):
             rls.ensure_app_role(raw.driver_connection, name, password)
         finally:
             raw.close()
+    except psycopg.Error as exc:
+        raise click.ClickException(f"could not prepare role {name}: {exc}".strip()) from exc
     finally:
         engine.dispose()
     click.echo(f"role {name} ready")

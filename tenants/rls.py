@@ -43,12 +43,19 @@ def ensure_app_role(dbapi_conn, name: str, password: str | None) -> None:
         raise ValueError(f"invalid role name: {name!r}")
     role = sql.Identifier(name)
     with dbapi_conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
         cur.execute(
-            sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE LOGIN").format(role)
+            "SELECT rolsuper OR rolbypassrls OR rolcreatedb OR rolcreaterole OR NOT rolcanlogin "
+            "FROM pg_roles WHERE rolname = %s",
+            (name,),
         )
+        found = cur.fetchone()
+        if found is None:
+            cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        elif found[0]:
+            # Only a superuser may change these attributes, so touch them only when they are wrong.
+            cur.execute(
+                sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE LOGIN").format(role)
+            )
         if password:
             cur.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
         for statement in (
