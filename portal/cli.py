@@ -73,19 +73,25 @@ def token_command(username):
 @click.argument("purposes", nargs=-1)
 def worker_command(burst, purposes):
     """Run an RQ worker inside the app (queues by purpose; all by default)."""
-    from rq import Worker
+    import redis
+    from flask import current_app
 
-    from workers.queues import QUEUES, get_queue, redis_client
+    from workers import worker
+    from workers.queues import QUEUES
     from workers.runner import enqueue_pending
 
+    if current_app.config["JOBS_INLINE"] or not current_app.config["REDIS_URL"]:
+        raise click.ClickException("jobs run in-process here: set REDIS_URL (and JOBS_INLINE=0) to use workers")
+    unknown = set(purposes) - set(QUEUES)
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s) {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}")
     queued = enqueue_pending()
     if queued:
         click.echo(f"queued {queued} job(s) recorded while Redis was down")
-    # Forked work horses must not share the parent's database connections.
-    db.session.remove()
-    db.engine.dispose()
-    queues = [get_queue(p) for p in (purposes or QUEUES)]
-    Worker(queues, connection=redis_client()).work(burst=burst, with_scheduler=False)
+    try:
+        worker.run(tuple(purposes), burst=burst)
+    except redis.ConnectionError as exc:
+        raise click.ClickException("Redis is unreachable; the jobs stay recorded and will be queued later") from exc
 
 
 @jobs_cli.command("requeue")

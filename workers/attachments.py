@@ -5,24 +5,36 @@ names the user and expires within minutes.
 """
 
 import io
+import logging
+import re
+import unicodedata
 import uuid
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import audit
 from portal.extensions import db
 from tenants.context import current_tenant
 from tenants.models import TenantOwned
 from workers import storage as files
-from workers.runner import job, report_progress
+from workers.runner import JobFailed, job, report_progress
+
+log = logging.getLogger(__name__)
 
 PENDING, STORED, REJECTED = "pending", "stored", "rejected"
 STATE_LABELS = {PENDING: _l("being checked"), STORED: _l("stored"), REJECTED: _l("rejected")}
+UNSUPPORTED, UNREADABLE = "unsupported content", "unreadable image"
+REJECT_LABELS = {
+    UNSUPPORTED: _l("only PDF, JPEG and PNG files are accepted."),
+    UNREADABLE: _l("the image could not be read."),
+}
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MAX_PIXELS = 40_000_000
 
@@ -69,60 +81,101 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
     return out.getvalue()
 
 
+def clean_filename(name: str | None) -> str:
+    """The name to offer on download: the browser's last path part, without control characters.
+
+    Vietnamese letters stay (send_file encodes them for the header); the storage key never uses it.
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
+    return unicodedata.normalize("NFC", base)[:200] or "file"
+
+
 def accept_upload(target_type: str, target_id: int | None, filename: str, data: bytes, uploaded_by: int | None):
-    """Web tier: keep the raw bytes in quarantine and record a pending attachment (flushes only)."""
+    """Web tier: keep the raw bytes in quarantine and record a pending attachment (flushes only).
+
+    The bytes are written first: if storage is down this raises StorageError and no row exists.
+    """
     tenant = current_tenant()
     key = files.tenant_key(tenant.code, "quarantine", uuid.uuid4().hex)
     files.storage().put(key, data, files.sha256_of(data))
     attachment = Attachment(
         target_type=target_type,
         target_id=target_id,
-        filename=filename[:200] or "file",
+        filename=clean_filename(filename),
+        size=len(data),
         quarantine_key=key,
         uploaded_by=uploaded_by,
     )
     db.session.add(attachment)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except Exception:
+        discard_quarantine(key)
+        raise
     return attachment
+
+
+def discard_quarantine(key: str) -> None:
+    """Best effort, for an upload whose row could not be saved: the blob would be an orphan."""
+    try:
+        files.storage().delete(key)
+    except files.StorageError:
+        log.warning("could not discard quarantined blob of a failed upload")
 
 
 @job("files.store", queue="files")
 def store_attachment(task, attachment_id: int) -> dict:
-    """Check the content, re-encode images, checksum and store; idempotent."""
+    """Check the content, re-encode images, checksum and store.
+
+    Idempotent, and safe to crash anywhere: the stored key is derived from the content, the row is
+    committed before the quarantined bytes are removed, and a re-run only finishes that cleanup.
+    """
     attachment = db.session.scalar(db.select(Attachment).where(Attachment.id == attachment_id))
     if attachment is None:
-        raise LookupError(f"attachment {attachment_id} not in this unit")
-    if attachment.state != PENDING:
-        return {"state": attachment.state}
+        raise JobFailed(gettext("The file is no longer there."))
     backend = files.storage()
-    raw = backend.get(attachment.quarantine_key)
+    if attachment.state != PENDING:
+        _drop_quarantine(attachment, backend)
+        return {"state": attachment.state}
+    try:
+        raw = backend.get(attachment.quarantine_key)
+    except files.MissingObject as exc:
+        raise JobFailed(gettext("The uploaded file was lost before it could be checked; upload it again.")) from exc
     report_progress(task, 30)
     content_type = sniff(raw)
     if content_type is None:
-        return _reject(attachment, backend, "unsupported content")
+        return _reject(attachment, backend, UNSUPPORTED, task)
     if content_type in (JPEG, PNG):
         try:
             raw = reencode_image(raw, content_type)
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-            return _reject(attachment, backend, "unreadable image")
+            return _reject(attachment, backend, UNREADABLE, task)
     digest = files.sha256_of(raw)
     key = files.tenant_key(current_tenant().code, "attachments", f"{attachment.id}-{digest[:16]}")
     backend.put(key, raw, digest)
     report_progress(task, 80)
     attachment.state, attachment.storage_key = STORED, key
     attachment.content_type, attachment.size, attachment.sha256 = content_type, len(raw), digest
-    backend.delete(attachment.quarantine_key)
-    attachment.quarantine_key = None
-    db.session.flush()
+    audit.record("attachment.store", attachment, user_id=task.actor_id)
+    db.session.commit()
+    _drop_quarantine(attachment, backend)
     return {"state": STORED, "sha256": digest}
 
 
-def _reject(attachment, backend, reason: str) -> dict:
+def _reject(attachment, backend, reason: str, task) -> dict:
     attachment.state, attachment.reject_reason = REJECTED, reason
-    backend.delete(attachment.quarantine_key)
-    attachment.quarantine_key = None
-    db.session.flush()
+    audit.record("attachment.reject", attachment, user_id=task.actor_id)
+    db.session.commit()
+    _drop_quarantine(attachment, backend)
     return {"state": REJECTED, "reason": reason}
+
+
+def _drop_quarantine(attachment, backend) -> None:
+    if attachment.quarantine_key:
+        backend.delete(attachment.quarantine_key)
+        attachment.quarantine_key = None
+        db.session.commit()
 
 
 def _signer() -> URLSafeTimedSerializer:

@@ -36,6 +36,11 @@ def queue_name(purpose: str) -> str:
     return f"{current_app.config['QUEUE_PREFIX']}-{purpose}"
 
 
+def rq_job_id(task_id: str) -> str:
+    """The RQ job behind a task row, named under the deployment's prefix like its queues."""
+    return f"{current_app.config['QUEUE_PREFIX']}-{task_id}"
+
+
 def get_queue(purpose: str) -> Queue:
     spec = QUEUES[purpose]
     return Queue(queue_name(purpose), connection=redis_client(), default_timeout=spec.timeout)

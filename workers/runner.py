@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 import redis
 from flask import current_app, has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from rq import Retry, get_current_job
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
-from sqlalchemy import select
+from rq.job import Job, JobStatus
+from sqlalchemy import select, update
 
 from portal.extensions import db
 from tenants.context import current_tenant_id, use_tenant
 from tenants.models import Tenant
 from workers import tasks as states
-from workers.queues import QUEUES, get_queue, redis_client
+from workers.queues import QUEUES, get_queue, redis_client, rq_job_id
 from workers.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,13 @@ def job(kind: str, queue: str):
     return register
 
 
+class JobFailed(Exception):
+    """A failure that trying again cannot fix: the task is marked failed at once, without retries.
+
+    Its message is shown to the user; raise it with a translated text (jobs run in the task's locale).
+    """
+
+
 def request_job(kind: str, *, actor_id: int | None, locale: str = "vi", **params) -> Task:
     """Record a job for the current unit and dispatch it. Commits: the worker must see the row."""
     if kind not in JOBS:
@@ -70,7 +77,7 @@ def dispatch(task: Task) -> None:
         get_queue(JOBS[task.kind].queue).enqueue_call(
             "workers.runner.execute",
             args=(task.id, task.tenant_id),
-            job_id=task.id,
+            job_id=rq_job_id(task.id),
             timeout=spec.timeout,
             ttl=spec.ttl,
             result_ttl=spec.result_ttl,
@@ -81,9 +88,21 @@ def dispatch(task: Task) -> None:
     except redis.RedisError:
         log.warning("queue unreachable; task %s kept pending", task.id)
         return
-    if task.state == states.PENDING:
-        task.state = states.QUEUED
-        db.session.commit()
+    # Conditional: a fast worker may already have started or finished the task; never step it back.
+    _move(task, (states.PENDING,), state=states.QUEUED)
+
+
+def _move(task: Task, from_states: tuple[str, ...], **values) -> bool:
+    """Change the row only if it is still in one of `from_states`; commits and reloads it."""
+    moved = db.session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.state.in_(from_states))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(task)
+    return bool(moved)
 
 
 def enqueue_pending() -> int:
@@ -97,14 +116,27 @@ def enqueue_pending() -> int:
     return count
 
 
+_fallback_app = None
+
+
 def execute(task_id: str, tenant_id: int) -> dict | None:
-    """The queue's entry point. Idempotent: a finished task is not run again."""
+    """The queue's entry point. Idempotent: a finished task is not run again.
+
+    Work horses forked by `flask jobs worker` inherit the app context of the command. A worker
+    started any other way (plain `rq worker`) gets one app per process, built from the environment.
+    """
     if has_app_context():
         return _execute(task_id, tenant_id)
-    from portal.app import create_app
+    global _fallback_app
+    if _fallback_app is None:
+        from portal.app import create_app
 
-    with create_app().app_context():
-        return _execute(task_id, tenant_id)
+        _fallback_app = create_app()
+    with _fallback_app.app_context():
+        try:
+            return _execute(task_id, tenant_id)
+        finally:
+            db.session.remove()
 
 
 def _execute(task_id: str, tenant_id: int):
@@ -117,26 +149,47 @@ def _execute(task_id: str, tenant_id: int):
             return task.result
         task.state, task.attempts, task.message = states.STARTED, task.attempts + 1, None
         db.session.commit()
-        try:
-            with force_locale(task.locale):
+        with force_locale(task.locale):
+            try:
                 result = JOBS[task.kind].func(task, **task.params)
-        except Exception as exc:
-            db.session.rollback()
-            task = db.session.scalar(select(Task).where(Task.id == task_id))
-            task.state = states.FAILED
-            task.message = f"{type(exc).__name__}: {exc}"[:300]
-            db.session.commit()
-            if current_app.config["JOBS_INLINE"]:
-                log.exception("job %s failed", task_id)
+            except Exception as exc:
+                db.session.rollback()
+                if _record_failure(task_id, exc):
+                    raise
                 return None
-            raise
         task.state, task.progress, task.result = states.FINISHED, 100, result
         db.session.commit()
         return result
 
 
+def _record_failure(task_id: str, exc: Exception) -> bool:
+    """Mark the task failed, or queued again when RQ will retry it; True if the error must propagate."""
+    rq_job = get_current_job()
+    if isinstance(exc, JobFailed):
+        message = str(exc)
+        if rq_job is not None:
+            rq_job.retries_left = 0  # read by the worker right after we raise
+    else:
+        # The type only: exception texts may quote SQL parameters, that is personal data.
+        message = gettext("The job failed (%(error)s).", error=type(exc).__name__)
+    retrying = rq_job is not None and rq_job.should_retry
+    if retrying:
+        message = gettext("%(message)s It will be tried again.", message=message)
+    task = db.session.scalar(select(Task).where(Task.id == task_id))
+    task.state = states.QUEUED if retrying else states.FAILED
+    task.message = message[:300]
+    db.session.commit()
+    if current_app.config["JOBS_INLINE"]:
+        log.warning("job %s (%s) failed: %s", task_id, task.kind, type(exc).__name__)
+        return False
+    return True
+
+
 def report_progress(task: Task, percent: int, message: str | None = None) -> None:
-    """Visible progress: on the task row (what the status endpoint reads) and in the RQ job's meta."""
+    """Visible progress: on the task row (what the status endpoint reads) and in the RQ job's meta.
+
+    Commits the job's session: call it between steps, not in the middle of a change.
+    """
     task.progress = max(0, min(99, percent))
     task.message = message
     db.session.commit()
@@ -146,17 +199,24 @@ def report_progress(task: Task, percent: int, message: str | None = None) -> Non
         rq_job.save_meta()
 
 
+# RQ states that end a job without our row having been told (work horse killed, job stopped).
+_RQ_ENDED = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+
+
 def refresh_state(task: Task) -> Task:
-    """Tell an expired job apart: the row says queued or started but the queue no longer knows it."""
-    if task.state not in (states.QUEUED, states.STARTED) or current_app.config["JOBS_INLINE"]:
+    """Tell expired and killed jobs apart: the row says queued or started but the queue disagrees."""
+    open_states = (states.QUEUED, states.STARTED)
+    if task.state not in open_states or current_app.config["JOBS_INLINE"]:
         return task
     try:
-        Job.fetch(task.id, connection=redis_client())
+        status = Job.fetch(rq_job_id(task.id), connection=redis_client()).get_status(refresh=False)
     except NoSuchJobError:
-        task.state = states.EXPIRED
-        db.session.commit()
+        _move(task, open_states, state=states.EXPIRED)
+        return task
     except redis.RedisError:
-        pass  # unknown for now; the row's state stands
+        return task  # unknown for now; the row's state stands
+    if status in _RQ_ENDED:
+        _move(task, open_states, state=states.FAILED, message=gettext("The job stopped unexpectedly."))
     return task
 
 

@@ -4,6 +4,7 @@ Keys are prefixed by the unit's code. Every write is verified: the bytes written
 size and SHA-256 the caller expects, or nothing is kept.
 """
 
+import base64
 import hashlib
 import os
 import tempfile
@@ -18,6 +19,10 @@ from flask import current_app
 
 class StorageError(RuntimeError):
     """Storage unreachable or a write that did not verify."""
+
+
+class MissingObject(StorageError):
+    """The key holds nothing: retrying will not help."""
 
 
 def sha256_of(data: bytes) -> str:
@@ -42,6 +47,13 @@ class LocalStorage:
         if sha256_of(data) != sha256:
             raise StorageError("checksum mismatch before write")
         path = self._path(key)
+        try:
+            self._write(path, data, sha256)
+        except OSError as exc:  # full disk, permissions, a missing mount: storage is unavailable
+            raise StorageError(f"cannot write {key}: {exc.strerror}") from exc
+
+    @staticmethod
+    def _write(path: Path, data: bytes, sha256: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target and rename: a crash never leaves a half-written file under the key.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
@@ -61,16 +73,24 @@ class LocalStorage:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
-            raise StorageError(f"missing: {key}") from exc
+            raise MissingObject(f"missing: {key}") from exc
+        except OSError as exc:
+            raise StorageError(f"cannot read {key}: {exc.strerror}") from exc
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {key}: {exc.strerror}") from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
     def check(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create {self.root}: {exc.strerror}") from exc
         if not os.access(self.root, os.W_OK):
             raise StorageError(f"not writable: {self.root}")
 
@@ -92,9 +112,11 @@ class S3Storage:
     def put(self, key: str, data: bytes, sha256: str) -> None:
         if sha256_of(data) != sha256:
             raise StorageError("checksum mismatch before write")
+        # The server checks the body against ChecksumSHA256 (S3, MinIO) and refuses a damaged upload.
+        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
         try:
             self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": sha256}
+                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": sha256}, ChecksumSHA256=checksum
             )
             head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except (BotoCoreError, ClientError) as exc:
@@ -106,7 +128,11 @@ class S3Storage:
     def get(self, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if _not_found(exc):
+                raise MissingObject(f"missing: {key}") from exc
+            raise StorageError(str(exc)) from exc
+        except BotoCoreError as exc:
             raise StorageError(str(exc)) from exc
 
     def delete(self, key: str) -> None:
@@ -116,10 +142,15 @@ class S3Storage:
             raise StorageError(str(exc)) from exc
 
     def exists(self, key: str) -> bool:
+        # Only "not found" means absent; an unreachable server must not read as "no such file".
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError:
-            return False
+        except ClientError as exc:
+            if _not_found(exc):
+                return False
+            raise StorageError(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise StorageError(str(exc)) from exc
         return True
 
     def check(self) -> None:
@@ -127,6 +158,10 @@ class S3Storage:
             self.client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(str(exc)) from exc
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
 
 
 def make_storage(url: str, endpoint_url: str | None = None, region: str = "ap-southeast-1"):

@@ -1,12 +1,19 @@
 """argon2id password hashing (argon2-cffi's defaults are RFC 9106's low-memory profile)."""
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 12
-# Verifying against this costs as much as a real check, so an unknown username takes as long.
-_DUMMY = _hasher.hash("not-a-real-password-but-a-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verifying against this costs as much as a real check, so an unknown username takes as long.
+    # Made on first use: hashing at import would slow every process start (workers, commands).
+    return _hasher.hash("not-a-real-password-but-a-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -15,7 +22,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
