@@ -32,7 +32,7 @@ def messages():
         413: gettext("The file is too large."),
         422: gettext("Some fields are not valid."),
         429: gettext("Too many attempts. Please wait and try again."),
-        500: gettext("Something went wrong on our side. Nothing you sent was lost; please try again."),
+        500: gettext("Something went wrong on our side and nothing was saved. Please try again."),
     }
 
 

@@ -232,3 +232,21 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """The endpoint of moto's standalone S3 server, a subprocess on loopback, for the whole run."""
+    from tests import servers
+
+    with servers.moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Dummy credentials for boto3 (moto accepts any)."""
+    from tests import servers
+
+    for name, value in servers.DUMMY_AWS.items():
+        monkeypatch.setenv(name, value)

@@ -29,16 +29,6 @@ CAT_HAI, AN_KHANH = "dac_khu_cat_hai", "xa_an_khanh"
 VIETNAMESE_NAME = "Biên bản bàn giao – Nguyễn Văn Ánh.pdf"
 
 
-@pytest.fixture(scope="module")
-def moto():
-    with servers.moto_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in servers.DUMMY_AWS.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from contextlib import ExitStack
 import pytest
 
 from tests.conftest import BACKEND
-from tests.servers import DUMMY_AWS, closed_port, custom_app, moto_server, new_bucket
+from tests.servers import closed_port, custom_app, new_bucket
 
 
 @pytest.fixture
@@ -17,19 +17,10 @@ def make_app(database, tmp_path):
         yield lambda **extra: stack.enter_context(custom_app(database, tmp_path / f"app{next(counter)}", **extra))
 
 
-@pytest.fixture(scope="module")
-def aws_env():
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in DUMMY_AWS.items():
-            mp.setenv(name, value)
-        yield
-
-
-@pytest.fixture(scope="module")
-def s3(aws_env):
+@pytest.fixture
+def s3(aws, moto):
     """(endpoint, bucket) on moto's standalone S3 server, on loopback."""
-    with moto_server() as endpoint:
-        yield endpoint, new_bucket(endpoint)
+    return moto, new_bucket(moto)
 
 
 def readyz(application) -> tuple[int, dict]:
@@ -72,7 +63,7 @@ def test_readyz_names_the_database_when_it_is_down(make_app, tmp_path):
     assert body["checks"]["storage"] == "ok"
 
 
-def test_readyz_names_storage_when_the_s3_endpoint_is_down(make_app, aws_env):
+def test_readyz_names_storage_when_the_s3_endpoint_is_down(make_app, aws):
     port = closed_port()
     status, body = readyz(make_app(STORAGE_URL="s3://portal/files", S3_ENDPOINT_URL=f"http://127.0.0.1:{port}"))
     assert status == 503

@@ -78,16 +78,6 @@ def _forget_queues(app):
             client.srem("rq:queues", *(f"rq:queue:{app.config['QUEUE_PREFIX']}-{p}" for p in QUEUES))
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in servers.DUMMY_AWS.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture(scope="module")
-def moto():
-    with servers.moto_server() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

@@ -11,16 +11,6 @@ from workers.storage import LocalStorage, MissingObject, S3Storage, StorageError
 DATA = "Biên bản bàn giao người chấp hành xong án phạt tù".encode()
 
 
-@pytest.fixture(scope="module")
-def moto():
-    with servers.moto_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in servers.DUMMY_AWS.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(params=["local", "s3"])

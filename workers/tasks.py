@@ -53,5 +53,5 @@ STATE_LABELS = {
     STARTED: _l("running"),
     FINISHED: _l("finished"),
     FAILED: _l("failed"),
-    EXPIRED: _l("expired before it ran"),
+    EXPIRED: _l("expired before it finished"),
 }
