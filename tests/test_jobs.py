@@ -188,7 +188,7 @@ def test_a_job_the_queue_forgot_reads_expired(queued_app, police, make_user):
     assert status.status_code == 200 and status.json["state"] == "expired"
     assert the_task(queued_app).state == "expired"
     page = police.get(f"/t/{CAT_HAI}/jobs/{task.id}").get_data(as_text=True)
-    assert "expired before it ran" in page
+    assert "expired before it finished" in page
 
 
 @pytest.mark.redis
