@@ -253,3 +253,24 @@ def test_tenant_owned_models_helper_lists_only_mapped_subclasses(app):
     assert all(issubclass(cls, TenantOwned) for cls in tenant_owned_models())
     assert Attachment in tenant_owned_models()
     assert BACKEND in {"sqlite", "postgresql"}
+
+
+@pytest.mark.parametrize("role", ["mttq_member", "commune_leader"])
+def test_readers_of_a_unit_cannot_change_anything_in_it(app, login, role):
+    """Every unit route that changes data needs a permission the Front member (and, for dossier
+    work, the leader) does not hold."""
+    from portal.permissions import ROLE_PERMISSIONS
+
+    client = login(role, CAT_HAI)
+    writes = [r for r in _tenant_rules(app) if r.methods - {"GET", "HEAD", "OPTIONS"}]
+    assert writes
+    for rule in writes:
+        needed = declared_permission(app.view_functions[rule.endpoint])
+        if needed in ROLE_PERMISSIONS[role]:
+            continue  # e.g. asking for a download link is reading, and readers may
+        for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+            response = client.open(_build(rule, CAT_HAI), method=method)
+            assert response.status_code == 403, f"{role}: {method} {rule.rule} → {response.status_code}"
+    if role == "mttq_member":
+        granted = {declared_permission(app.view_functions[r.endpoint]) for r in writes}
+        assert granted & ROLE_PERMISSIONS[role] <= {Permission.FILE_READ, Permission.COMMENT}
