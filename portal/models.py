@@ -1,9 +1,28 @@
 """Imports every model so metadata, migrations and the scoping checks see them all."""
 
+from blueprints.returnees.care import (
+    Assignment,
+    Contact,
+    Incident,
+    QuarterlyReview,
+    SupportAction,
+    SupportTeam,
+    TeamMember,
+    TeamReturnee,
+    Transfer,
+)
+from blueprints.returnees.community import Commendation, Employer, OutreachActivity
+from blueprints.returnees.models import Conviction, Returnee, StatusEvent
 from portal.accounts import ApiToken, Membership, User
 from portal.audit import AuditEvent
+from portal.comments import Comment
 from tenants.models import Tenant
 from workers.attachments import Attachment
 from workers.tasks import Task
 
-__all__ = ["ApiToken", "Attachment", "AuditEvent", "Membership", "Task", "Tenant", "User"]
+__all__ = [
+    "ApiToken", "Assignment", "Attachment", "AuditEvent", "Comment", "Commendation", "Contact",
+    "Conviction", "Employer", "Incident", "Membership", "OutreachActivity", "QuarterlyReview", "Returnee",
+    "StatusEvent", "SupportAction", "SupportTeam", "Task", "TeamMember", "TeamReturnee", "Tenant",
+    "Transfer", "User",
+]

@@ -11,10 +11,10 @@ from flask import request, url_for
 from sqlalchemy import func, select
 
 from blueprints.admin.forms import PER_PAGE, choice
-from blueprints.admin.search import fold, matches
 from portal.accounts import Membership, User
 from portal.audit import AuditEvent
 from portal.extensions import db
+from portal.search import fold, matches
 from tenants.models import Tenant
 
 

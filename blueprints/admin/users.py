@@ -11,10 +11,10 @@ from flask_login import current_user
 from blueprints.admin import queries, services
 from blueprints.admin.blueprint import bp
 from blueprints.admin.forms import AccountForm, MembershipForm, UserFilterForm, role_options, valid_data
-from blueprints.admin.search import fold
 from portal.accounts import User
 from portal.extensions import db
 from portal.permissions import CITY_ROLES, UNIT_ROLES, Permission, Role, requires
+from portal.search import fold
 
 
 def load_user(user_id: int) -> User:

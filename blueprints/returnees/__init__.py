@@ -1,0 +1,1 @@
+"""Returnee management: dossiers through their legal lifecycle."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("returnees", __name__, url_prefix="/t/<tenant_slug>")

@@ -1,0 +1,3 @@
+"""Placeholder: filled by its feature."""
+
+from blueprints.returnees.blueprint import bp  # noqa: F401
