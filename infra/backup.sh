@@ -27,7 +27,12 @@ libpq_url=$(printf '%s' "$db_url" | sed 's|^postgresql+[a-z0-9]*://|postgresql:/
 
 dest="$dest_root/portal-$(date -u +%Y%m%dT%H%M%SZ)"
 work="$dest.partial"
-mkdir -p "$work"
+# One run per name: a second run in the same second would otherwise share the first's work folder
+# or be moved *inside* the finished one, and still report success.
+taken() { echo "backup: $dest already exists or is being written; try again" >&2; exit 1; }
+mkdir -p "$dest_root"
+[ ! -e "$dest" ] || taken
+mkdir "$work" 2>/dev/null || taken
 trap 'rm -rf "$work"' EXIT
 
 # 1. The database first: every file a stored row points to was written before the row said so.
@@ -51,6 +56,7 @@ esac
 
 # 3. Checksums, so that a restore can tell a damaged copy.
 (cd "$work" && find . -type f ! -name SHA256SUMS -exec sha256sum {} + > SHA256SUMS)
+[ ! -e "$dest" ] || taken
 mv "$work" "$dest"
 trap - EXIT
 echo "$dest"

@@ -20,8 +20,18 @@ db_url="${RESTORE_DATABASE_URL:?restore: set RESTORE_DATABASE_URL}"
 storage_url="${STORAGE_URL:?restore: set STORAGE_URL}"
 libpq_url=$(printf '%s' "$db_url" | sed 's|^postgresql+[a-z0-9]*://|postgresql://|')
 
-# A damaged copy stops here, before anything is written.
-(cd "$backup" && sha256sum --check --quiet SHA256SUMS)
+# A damaged copy stops here, before anything is written. The folder must hold exactly the files
+# SHA256SUMS lists, unchanged: `sha256sum --check` alone passes a SHA256SUMS cut short (it only
+# warns about a broken line) and ignores files it does not list.
+[ -f "$backup/SHA256SUMS" ] || { echo "restore: no $backup/SHA256SUMS" >&2; exit 1; }
+sums=$(mktemp)
+trap 'rm -f "$sums"' EXIT
+(cd "$backup" && find . -type f ! -name SHA256SUMS -exec sha256sum {} + | LC_ALL=C sort > "$sums")
+if ! LC_ALL=C sort "$backup/SHA256SUMS" | cmp -s - "$sums"; then
+    (cd "$backup" && sha256sum --check --quiet --strict SHA256SUMS) || true  # names what differs
+    echo "restore: $backup does not match its SHA256SUMS (damaged or incomplete); nothing was restored" >&2
+    exit 1
+fi
 
 # Ownership is kept (ALTER … OWNER TO the owner); grants are not: `tenants app-role` sets them.
 pg_restore --no-privileges --exit-on-error --single-transaction --dbname="$libpq_url" "$backup/database.dump"
