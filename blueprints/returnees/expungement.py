@@ -23,6 +23,7 @@ Conventions (the readings behind them are listed in the README's assumptions):
 - Chapters XIII and XXVI: court decision, Art. 71 periods; a chain or a judgment mixing both regimes is
   decided by the court with Art. 71 periods (Art. 73(3)).
 
+The periods are one versioned `Rules` value (PENAL_CODE_2015); an amendment is a new value.
 `reason` is a machine code and `params` its values; `describe()` renders them in the current locale.
 """
 
@@ -31,67 +32,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-
-from portal.i18n import format_day
-
 PENALTY_KINDS = ("non_custodial", "imprisonment", "life", "death_commuted", "exempted", "reformatory")
 SEVERITIES = ("less_serious", "serious", "very_serious", "especially_serious")
 COURT_CHAPTERS = frozenset({13, 26})  # Chapter XIII national security; XXVI peace, humanity, war crimes
 STATUSES = ("no_record", "eligible_on", "pending_obligations", "court_decision", "not_yet_served", "expunged")
-
-STATUS_LABELS = {
-    "no_record": _l("No criminal record"),
-    "eligible_on": _l("Expected automatic expungement"),
-    "pending_obligations": _l("Pending: obligations outstanding"),
-    "court_decision": _l("Expungement by court decision"),
-    "not_yet_served": _l("Main penalty not yet served"),
-    "expunged": _l("Expunged (expected)"),
-}
-REASON_MESSAGES = {
-    "no_convictions": _l("No conviction is recorded."),
-    "exempted_from_penalty": _l("Exempted from penalty: not regarded as having a criminal record (Art. %(article)s)."),
-    "negligent_minor_crime": _l(
-        "Negligent less serious or serious crime: not regarded as having a criminal record (Art. %(article)s)."
-    ),
-    "juvenile_no_record": _l(
-        "Offence committed under 18: not regarded as having a criminal record (Art. %(article)s)."
-    ),
-    "main_penalty_not_served": _l("The main penalty has not been served yet."),
-    "main_penalty_served_in_future": _l("The main penalty is expected to be served on %(counted_from)s."),
-    "obligations_open": _l(
-        "Additional penalties or other orders of the judgment (fines, damages, court fees) are outstanding; "
-        "the period of %(period)s counts from %(counted_from)s (Art. %(article)s)."
-    ),
-    "period": _l("%(period)s counted from %(counted_from)s (Art. %(article)s)."),
-    "additional_penalty": _l(
-        "%(period)s counted from %(counted_from)s, extended until the additional penalty ends on %(until)s "
-        "(Art. %(article)s)."
-    ),
-    "obligations_settled": _l(
-        "%(period)s counted from %(counted_from)s; the judgment's obligations were settled later, on %(until)s."
-    ),
-    "court_decision": _l(
-        "Crimes against national security or against peace (Chapters XIII, XXVI) need a court decision: "
-        "one may apply after %(period)s counted from %(counted_from)s (Art. %(article)s)."
-    ),
-    "court_reapply": _l(
-        "The court rejected %(rejections)s application(s), the last on %(until)s: a new application may be made "
-        "from %(date)s (Art. 71)."
-    ),
-    "court_expunged": _l("Expunged by the court's decision of %(date)s."),
-}
-NOTE_MESSAGES = {
-    "offence_date_assumed": _l(
-        "The date of a later offence is unknown: it is assumed to fall within the earlier period, "
-        "which restarts (Art. 73(2))."
-    ),
-    "art69_not_checked": _l(
-        "Crime category or fault is unknown: the Art. 69 rule for negligent crimes was not applied."
-    ),
-}
-
 
 class IncompleteFacts(ValueError):
     """The law needs a fact the conviction does not carry (`field` names it, as on ConvictionFacts)."""
@@ -101,8 +45,10 @@ class IncompleteFacts(ValueError):
         self.field = field_name
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Period:
+    """A legal period in calendar years and months."""
+
     years: int = 0
     months: int = 0
 
@@ -158,7 +104,7 @@ class ConvictionFacts:
 class ExpungementResult:
     status: str  # one of STATUSES
     reason: str  # a key of REASON_MESSAGES
-    params: Mapping = field(default_factory=dict)  # values for the reason's message (dates, ints, Period)
+    params: Mapping = field(default_factory=dict, hash=False)  # values for the reason's message (dates, ints, Period)
     expected_date: date | None = None  # eligible from (automatic) / may apply from (court) / expunged on
     one_third_date: date | None = None  # Art. 72: the court may expunge from this date on a proposal
     period: Period | None = None
@@ -190,9 +136,29 @@ def period_end(start: date, period: Period) -> date:
 # --- The rules -------------------------------------------------------------------------------------
 
 _DAY = timedelta(days=1)
-_AUTOMATIC = (Period(1), Period(2), Period(3), Period(5))  # Art. 70(2)(a)–(d)
-_COURT = (Period(1), Period(3), Period(5), Period(7))  # Art. 71(2)(a)–(d)
-_JUVENILE = (Period(0, 6), Period(1), Period(2), Period(3))  # Art. 107(2)(a)–(d)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One version of the periods, by point a–d (non-custodial, ≤ 5 years, > 5–15 years, > 15 years).
+
+    A later amendment is a new Rules value passed to compute(rules=...), never an edit of this one.
+    """
+
+    instrument: str
+    effective_from: date
+    automatic: tuple[Period, ...]  # Art. 70(2)(a)–(d)
+    court: tuple[Period, ...]  # Art. 71(2)(a)–(d)
+    juvenile: tuple[Period, ...]  # Art. 107(2)(a)–(d)
+
+
+PENAL_CODE_2015 = Rules(
+    instrument="Penal Code 100/2015/QH13, amended by Law 12/2017/QH14",
+    effective_from=date(2018, 1, 1),
+    automatic=(Period(1), Period(2), Period(3), Period(5)),
+    court=(Period(1), Period(3), Period(5), Period(7)),
+    juvenile=(Period(0, 6), Period(1), Period(2), Period(3)),
+)
 
 
 def _no_record(c: ConvictionFacts) -> tuple[str, str] | None:
@@ -230,13 +196,13 @@ def _bracket(c: ConvictionFacts) -> int:
     return 1 if c.sentence_months <= 60 else 2 if c.sentence_months <= 180 else 3
 
 
-def _term(c: ConvictionFacts, court: bool) -> tuple[Period, str]:
+def _term(c: ConvictionFacts, court: bool, rules: Rules) -> tuple[Period, str]:
     point = _bracket(c)
     if c.juvenile:  # 16–18, intentional very serious or especially serious: automatic, any chapter
-        return _JUVENILE[point], f"107(2)({'abcd'[point]})"
+        return rules.juvenile[point], f"107(2)({'abcd'[point]})"
     if court:
-        return _COURT[point], f"71(2)({'abcd'[point]})"
-    return _AUTOMATIC[point], f"70(2)({'abcd'[point]})"
+        return rules.court[point], f"71(2)({'abcd'[point]})"
+    return rules.automatic[point], f"70(2)({'abcd'[point]})"
 
 
 @dataclass(frozen=True)
@@ -263,9 +229,9 @@ class _Outcome:
         return self.after(self.period)
 
 
-def _evaluate(chain: list[ConvictionFacts]) -> _Outcome:
+def _evaluate(chain: list[ConvictionFacts], rules: Rules) -> _Outcome:
     court = any(c.chapters & COURT_CHAPTERS for c in chain if not c.juvenile)
-    terms = [_term(c, court) for c in chain]
+    terms = [_term(c, court, rules) for c in chain]
     period, article = max(terms, key=lambda t: t[0].total_months)  # the first of equals
     refs = [article]
     if court and any(not c.chapters <= COURT_CHAPTERS for c in chain if not c.juvenile):
@@ -309,11 +275,11 @@ def _art69_unknown(c: ConvictionFacts) -> bool:
     return unknown and c.intentional is not True and c.severity in (None, "less_serious", "serious")
 
 
-def _chain(records: list[ConvictionFacts]) -> tuple[list[ConvictionFacts], tuple[str, ...]]:
+def _chain(records: list[ConvictionFacts], rules: Rules) -> tuple[list[ConvictionFacts], tuple[str, ...]]:
     """The convictions still on record: a crime committed before the record cleared joins it (Art. 73(2))."""
     chain, notes = [], []
     for c in records:
-        cleared = _cleared_on(_evaluate(chain)) if chain else None
+        cleared = _cleared_on(_evaluate(chain, rules)) if chain else None
         if cleared is not None:
             committed = c.offence_date
             if committed is None and c.judgment_date >= cleared:
@@ -337,11 +303,16 @@ def _reapply(first: date, counted_from: date, rejections: Iterable[date]) -> tup
 
 
 def compute(
-    convictions: Iterable[ConvictionFacts], today: date, *, court_rejections: Iterable[date] = ()
+    convictions: Iterable[ConvictionFacts],
+    today: date,
+    *,
+    court_rejections: Iterable[date] = (),
+    rules: Rules = PENAL_CODE_2015,
 ) -> ExpungementResult:
     """The expected expungement status of a person with these convictions, as of `today`.
 
     `court_rejections`: dates the court rejected an expungement application (Art. 71 cases).
+    `rules`: the version of the periods to apply (the only one so far: PENAL_CODE_2015).
     Raises IncompleteFacts when a fact the law turns on is missing (e.g. severity at 16–17).
     """
     ordered = sorted(convictions, key=lambda c: (c.judgment_date, c.offence_date or c.judgment_date))
@@ -354,8 +325,8 @@ def compute(
             "no_record", reason, {"article": article}, legal_basis=f"Penal Code Art. {article}",
             chain=(ordered[-1],),
         )
-    chain, notes = _chain(records)
-    o = _evaluate(chain)
+    chain, notes = _chain(records, rules)
+    o = _evaluate(chain, rules)
     params = {"period": o.period, "counted_from": o.counted_from, "article": o.article, "until": o.until}
     basis = "Penal Code Art. " + ", ".join(o.refs)
     common = {"period": o.period, "counted_from": o.counted_from, "notes": notes, "chain": tuple(chain)}
@@ -394,27 +365,16 @@ def compute(
     return result("expunged" if o.expected <= today else "eligible_on", o.why, o.expected, one_third)
 
 
-# --- Presentation ----------------------------------------------------------------------------------
+# The texts live beside this module (expungement_text); they are re-exported for callers.
+from blueprints.returnees.expungement_text import (  # noqa: E402
+    NOTE_MESSAGES,
+    REASON_MESSAGES,
+    STATUS_LABELS,
+    describe,
+    format_period,
+)
 
-
-def format_period(period: Period) -> str:
-    parts = []
-    if period.years:
-        parts.append(ngettext("%(num)d year", "%(num)d years", period.years))
-    if period.months or not parts:
-        parts.append(ngettext("%(num)d month", "%(num)d months", period.months))
-    return " ".join(parts)
-
-
-def _shown(value):
-    if isinstance(value, date):
-        return format_day(value)
-    if isinstance(value, Period):
-        return format_period(value)
-    return value
-
-
-def describe(result: ExpungementResult) -> str:
-    """The reason in the current locale (dates dd/mm/yyyy), followed by any notes."""
-    text = str(REASON_MESSAGES[result.reason]) % {key: _shown(value) for key, value in result.params.items()}
-    return " ".join([text, *(str(NOTE_MESSAGES[note]) for note in result.notes)])
+__all__ = [
+    "NOTE_MESSAGES", "REASON_MESSAGES", "STATUS_LABELS", "ConvictionFacts", "ExpungementResult",
+    "IncompleteFacts", "Period", "Rules", "add_months", "compute", "describe", "format_period", "period_end",
+]

@@ -143,6 +143,8 @@ class Conviction(ReturneeChild, db.Model):
     civil_obligations_open: Mapped[bool] = mapped_column(default=False)
     civil_obligations_settled_on: Mapped[date | None]
     age_at_offence: Mapped[int | None]
+    offence_date: Mapped[date | None]  # a new crime restarts the expungement clock only if committed in the period
+    court_expunged_on: Mapped[date | None]
 
     returnee: Mapped[Returnee] = relationship(back_populates="convictions", overlaps="convictions,events")
 

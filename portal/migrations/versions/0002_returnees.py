@@ -225,6 +225,8 @@ def upgrade():
     sa.Column('civil_obligations_open', sa.Boolean(), nullable=False),
     sa.Column('civil_obligations_settled_on', sa.Date(), nullable=True),
     sa.Column('age_at_offence', sa.Integer(), nullable=True),
+    sa.Column('offence_date', sa.Date(), nullable=True),
+    sa.Column('court_expunged_on', sa.Date(), nullable=True),
     sa.Column('returnee_id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'returnee_id'], ['returnees.tenant_id', 'returnees.id'], name='fk_convictions_returnee', ondelete='CASCADE'),
