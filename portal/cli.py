@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from blueprints.returnees.cli import returnees_cli
 from portal.accounts import ApiToken, Membership, User
 from portal.auth.passwords import MIN_LENGTH, hash_password
 from portal.extensions import db
@@ -105,12 +106,20 @@ def requeue_command():
 @demo_cli.command("seed")
 def seed_command():
     """Demo accounts, one per role, with random passwords printed once."""
+    from blueprints.returnees.facts import today
     from portal.demo import seed
+    from portal.demo_people import seed_people
 
-    for username, role, unit, password in seed():
+    accounts = seed()
+    for username, role, unit, password in accounts:
         click.echo(f"{username:<22} {role:<16} {unit or '-':<18} {password}")
+    if not accounts:
+        click.echo("demo accounts exist already; reset a password with the admin area")
+    people = seed_people(actor_id=None, today=today())
+    if people:
+        click.echo(f"{people} sample dossiers created")
 
 
 def init_app(app) -> None:
-    for group in (users_cli, jobs_cli, demo_cli, tenants_cli):
+    for group in (users_cli, jobs_cli, demo_cli, tenants_cli, returnees_cli):
         app.cli.add_command(group)

@@ -14,8 +14,9 @@ from flask import abort, current_app, g, jsonify, redirect, request, session, ur
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from portal.accounts import ApiToken, hash_token
+from portal.accounts import ApiToken, User, hash_token
 from portal.extensions import db
 from portal.permissions import PUBLIC, PUBLIC_ENDPOINTS, SIGNED_IN, can, declared_permission
 from tenants.context import set_tenant
@@ -30,9 +31,12 @@ def api_user():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    api_token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+    query = (
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.memberships))
+        .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
     )
+    api_token = db.session.scalars(query).unique().first()
     if api_token is None or not api_token.user.active:
         return None
     return api_token.user

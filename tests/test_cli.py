@@ -239,10 +239,19 @@ def test_demo_seed_creates_the_eight_accounts_once(portal):
         assert password not in dump
     assert len(set(printed.values())) == len(DEMO)
 
+    # A little sample data in both demo units, each dossier with its status history.
+    per_unit = dict(portal.query(
+        "SELECT t.slug, count(*) FROM returnees r JOIN tenants t ON t.id = r.tenant_id GROUP BY t.slug"
+    ))
+    assert per_unit == {"dac_khu_cat_hai": 4, "xa_an_khanh": 2}
+    assert portal.query("SELECT count(*) FROM returnees r WHERE NOT EXISTS "
+                        "(SELECT 1 FROM status_events e WHERE e.returnee_id = r.id)") == [(0,)]
+
     # A second run creates nothing and changes no password.
     users_before = portal.query("SELECT username, password_hash FROM users ORDER BY username")
     again = portal.ok("demo", "seed")
     assert portal.query("SELECT username, password_hash FROM users ORDER BY username") == users_before
+    assert portal.query("SELECT count(*) FROM returnees") == [(6,)]
     assert not any(password in again for password in printed.values())
 
 

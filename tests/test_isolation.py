@@ -196,6 +196,18 @@ def test_an_undeclared_endpoint_is_refused(app):
     assert b"secret" not in response.data
 
 
+def _with_token(app, client):
+    """The client's user also gets a bearer token, so /api/v1/t/ routes are walked as that user."""
+    from portal.accounts import ApiToken, User
+
+    with app.app_context():
+        row, token = ApiToken.issue(db.session.get(User, client.user_id))
+        db.session.add(row)
+        db.session.commit()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 def _tenant_rules(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(("/t/", "/api/v1/t/")):
@@ -220,7 +232,7 @@ def _build(rule, slug):
      ("city_police", None), ("system_admin", None)],
 )
 def test_every_unit_route_answers_404_to_outsiders(app, login, role, unit):
-    client = login(role, unit)
+    client = _with_token(app, login(role, unit))
     with app.app_context():
         name = tenant(CAT_HAI).name
     rules = list(_tenant_rules(app))
@@ -261,7 +273,7 @@ def test_readers_of_a_unit_cannot_change_anything_in_it(app, login, role):
     work, the leader) does not hold."""
     from portal.permissions import ROLE_PERMISSIONS
 
-    client = login(role, CAT_HAI)
+    client = _with_token(app, login(role, CAT_HAI))
     writes = [r for r in _tenant_rules(app) if r.methods - {"GET", "HEAD", "OPTIONS"}]
     assert writes
     for rule in writes:

@@ -7,4 +7,5 @@ from portal.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-from blueprints.api import routes  # noqa: E402,F401  (routes attach to bp)
+# The modules attach their routes and error handlers to bp.
+from blueprints.api import handlers, returnee_notes, returnees, routes  # noqa: E402,F401

@@ -1,5 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1; a test keeps it and the URL map in step."""
 
+from blueprints.api import openapi_returnees
+
 ERROR = {
     "type": "object",
     "required": ["error", "message"],
@@ -61,6 +63,7 @@ def document() -> dict:
                     "responses": {"200": {"description": "OpenAPI document"}},
                 }
             },
+            **openapi_returnees.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -121,6 +124,7 @@ def document() -> dict:
                         "tenant": {"type": "string"},
                     },
                 },
+                **openapi_returnees.schemas(),
             },
         },
     }

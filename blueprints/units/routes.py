@@ -20,6 +20,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.returnees import facts, home_queries
+from blueprints.returnees.expungement import STATUS_LABELS as EXPUNGEMENT_LABELS
 from portal import audit
 from portal.extensions import db
 from portal.permissions import Permission, can, requires
@@ -50,7 +52,15 @@ def home():
         select(func.count()).select_from(states.Task).where(states.Task.state.in_(states.OPEN_STATES))
     )
     files_count = db.session.scalar(select(func.count()).select_from(Attachment))
-    return render_template("units/home.html", tenant=g.tenant, open_jobs=open_jobs, files_count=files_count)
+    due = None
+    if can(g.role, Permission.DOSSIER_READ):
+        # Names of people with a criminal record: an audited read, like the list of dossiers.
+        due = home_queries.due_in_unit(facts.today())
+        audit.record("returnee.due_list", object_type="returnees", reason=f"items={due.count}")
+    return render_template(
+        "units/home.html", tenant=g.tenant, open_jobs=open_jobs, files_count=files_count, due=due,
+        can_write=can(g.role, Permission.DOSSIER_WRITE), expungement_labels=EXPUNGEMENT_LABELS,
+    )
 
 
 @bp.route("/files")

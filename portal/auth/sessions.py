@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts import User
 from portal.extensions import db, login_manager
@@ -14,6 +15,10 @@ def init_app(app) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str):
-        return db.session.scalar(
-            select(User).where(User.session_token == session_token, User.active.is_(True))
+        # One statement for the user, their memberships and those units: every request pays it.
+        query = (
+            select(User)
+            .options(joinedload(User.memberships))
+            .where(User.session_token == session_token, User.active.is_(True))
         )
+        return db.session.scalars(query).unique().first()

@@ -1,0 +1,193 @@
+"""The returnee part of the OpenAPI document: paths under /t/{tenant_slug}/returnees and their schemas."""
+
+from blueprints.api.returnee_service import CREATE, WRITABLE
+from blueprints.api.validation import MAX_PER_PAGE, Spec
+from blueprints.returnees.care import CONTACT_METHODS
+from blueprints.returnees.lifecycle import CLOSURE_GROUNDS, OVERDUE_STATES, STATUSES
+from blueprints.returnees.models import GROUPS, NEED_DOMAINS, NEED_STATES, RELEASE_KINDS
+
+REF = "#/components/schemas/"
+TENANT = {
+    "name": "tenant_slug", "in": "path", "required": True, "schema": {"type": "string"},
+    "description": "The unit's slug (dac_khu_cat_hai) or its 5-digit code (11914).",
+}
+RETURNEE_ID = {"name": "returnee_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PAGING = {
+    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
+}
+LIST_QUERY = {
+    "q": {"type": "string", "maxLength": 100, "description": "Words of the name; case and diacritics ignored."},
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "group": {"type": "string", "enum": list(GROUPS)},
+    "release_kind": {"type": "string", "enum": list(RELEASE_KINDS)},
+    "hamlet": {"type": "string", "description": "Exact hamlet / residential group."},
+    **PAGING,
+}
+DATE = {"type": ["string", "null"], "format": "date"}
+TEXT = {"type": ["string", "null"]}
+
+
+def _json(ref: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": REF + ref}}}}
+
+
+def _body(ref: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": REF + ref}}}}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(c): _json("Error", "Error") for c in codes}
+
+
+def _schema(spec: Spec) -> dict:
+    if spec.kind == "date":
+        return DATE
+    if spec.kind == "choice":
+        return {"type": ["string", "null"], "enum": [*spec.choices, None]}
+    if spec.kind == "bool":
+        return {"type": ["boolean", "null"]}
+    if spec.kind == "int":
+        return {"type": ["integer", "null"], "minimum": 1}
+    if spec.kind == "needs":
+        return {"type": ["object", "null"], "propertyNames": {"enum": list(NEED_DOMAINS)},
+                "additionalProperties": {"enum": list(NEED_STATES)}}
+    if spec.kind == "national_id":
+        return {"type": ["string", "null"], "pattern": "^[0-9]{12}$"}
+    return {"type": ["string", "null"], "maxLength": spec.max}
+
+
+def _input(specs: dict[str, Spec], description: str) -> dict:
+    return {
+        "type": "object", "description": description, "additionalProperties": False,
+        "required": [name for name, spec in specs.items() if spec.required],
+        "properties": {name: _schema(spec) for name, spec in specs.items()},
+    }
+
+
+def _query(params: dict) -> list[dict]:
+    return [
+        {"name": name, "in": "query", "required": False,
+         "schema": {k: v for k, v in schema.items() if k != "description"},
+         **({"description": schema["description"]} if "description" in schema else {})}
+        for name, schema in params.items()
+    ]
+
+
+def paths() -> dict:
+    one, many = [TENANT, RETURNEE_ID], [TENANT]
+    return {
+        "/t/{tenant_slug}/returnees": {
+            "get": {
+                "operationId": "listReturnees", "summary": "The unit's returnees, by name, one page at a time",
+                "parameters": [*many, *_query(LIST_QUERY)],
+                "responses": {"200": _json("ReturneeList", "One page"), **_errors(401, 403, 404, 422)},
+            },
+            "post": {
+                "operationId": "createReturnee", "summary": "Open a dossier (first status: expected by default)",
+                "parameters": many,
+                "requestBody": _body("ReturneeCreate"),
+                "responses": {"201": _json("Returnee", "Created"), **_errors(400, 401, 403, 404, 409, 422)},
+            },
+        },
+        "/t/{tenant_slug}/returnees/{returnee_id}": {
+            "get": {
+                "operationId": "getReturnee", "summary": "One dossier with convictions and status history",
+                "parameters": one, "responses": {"200": _json("Returnee", "The dossier"), **_errors(401, 403, 404)},
+            },
+            "patch": {
+                "operationId": "updateReturnee", "summary": "Edit identity and release facts",
+                "description": "Send `version` from a read to refuse a lost update (409). A closed dossier is 409.",
+                "parameters": one,
+                "requestBody": _body("ReturneePatch"),
+                "responses": {"200": _json("Returnee", "Updated"), **_errors(400, 401, 403, 404, 409, 422)},
+            },
+        },
+        "/t/{tenant_slug}/returnees/{returnee_id}/contacts": {
+            "get": {
+                "operationId": "listContacts", "summary": "The progress notebook, newest first",
+                "parameters": [*one, *_query(PAGING)],
+                "responses": {"200": _json("ContactList", "One page"), **_errors(401, 403, 404, 422)},
+            },
+            "post": {
+                "operationId": "createContact", "summary": "Record a contact", "parameters": one,
+                "requestBody": _body("ContactCreate"),
+                "responses": {"201": _json("Contact", "Recorded"), **_errors(400, 401, 403, 404, 409, 422)},
+            },
+        },
+        "/t/{tenant_slug}/returnees/{returnee_id}/comments": {
+            "get": {
+                "operationId": "listComments", "summary": "The unit's comments on the dossier, oldest first",
+                "parameters": one, "responses": {"200": _json("CommentList", "Comments"), **_errors(401, 403, 404)},
+            },
+            "post": {
+                "operationId": "createComment", "summary": "Comment on the dossier (police, leader, Front member)",
+                "parameters": one,
+                "requestBody": _body("CommentCreate"),
+                "responses": {"201": _json("Comment", "Written"), **_errors(400, 401, 403, 404, 409, 422)},
+            },
+        },
+    }
+
+
+def _list(ref: str) -> dict:
+    return {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": REF + ref}}, "total": {"type": "integer"},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"},
+    }}
+
+
+def _returnee() -> dict:
+    props = {"id": {"type": "integer"}, **{n: _schema(s) for n, s in WRITABLE.items()}}
+    props["national_id"] = {"type": ["string", "null"], "description": "Masked (••••••••1234) for Front members."}
+    props.update({
+        "campaign_id": {"type": ["integer", "null"]},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "overdue_state": {"type": ["string", "null"], "enum": [*OVERDUE_STATES, None]},
+        "group": {"type": ["string", "null"], "enum": [*GROUPS, None]},
+        "closure_ground": {"type": ["string", "null"], "enum": [*CLOSURE_GROUNDS, None]},
+        "closure_decision_number": TEXT, "commitment_signed": {"type": "boolean"},
+        "age": {"type": "integer"}, "is_minor": {"type": "boolean", "description": "Under 18 today."},
+        "is_child": {"type": "boolean", "description": "Under 16 today."},
+        "version": {"type": "integer"}, "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        "convictions": {"type": "array", "items": {"type": "object"}, "description": "Only in a single read."},
+        "status_history": {"type": "array", "items": {"type": "object"}, "description": "Only in a single read."},
+    })
+    for name in ("residence_checked_on", "reported_on", "dossier_opened_on", "managed_since", "closed_on",
+                 "closure_decision_date"):
+        props[name] = DATE
+    return {"type": "object", "properties": props}
+
+
+def schemas() -> dict:
+    contact = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "on": {"type": "string", "format": "date"},
+            "member_id": {"type": ["integer", "null"]}, "contact_person": {"type": "string"},
+            "method": {"type": "string", "enum": list(CONTACT_METHODS)}, "content": {"type": "string"},
+            "state_of_mind": TEXT, "risk_signals": TEXT, "next_step": TEXT,
+            "recorded_by": {"type": ["integer", "null"]}, "created_at": {"type": "string"},
+        },
+    }
+    from blueprints.api.returnee_notes import CONTACT
+
+    return {
+        "Returnee": _returnee(),
+        "ReturneeList": _list("Returnee"),
+        "ReturneeCreate": _input(CREATE, "status: expected (needs notice_received_on), released_not_reported "
+                                         "(needs release_date and reporting_deadline) or received."),
+        "ReturneePatch": _input({**WRITABLE, "version": Spec("int")}, "Only the fields sent change."),
+        "Contact": contact,
+        "ContactList": _list("Contact"),
+        "ContactCreate": _input(CONTACT, "A contact of the progress notebook."),
+        "Comment": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "body": {"type": "string"}, "author_id": {"type": ["integer", "null"]},
+            "author_name": TEXT, "created_at": {"type": "string"},
+        }},
+        "CommentList": {"type": "object", "properties": {
+            "items": {"type": "array", "items": {"$ref": REF + "Comment"}}, "total": {"type": "integer"},
+        }},
+        "CommentCreate": {"type": "object", "required": ["body"], "additionalProperties": False,
+                          "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 2000}}},
+    }

@@ -1,0 +1,69 @@
+"""The comments of a dossier, read in one query (authors joined), for the dossier page's partial
+`returnees/_comments.html` and for the API.
+
+The dossier page calls `comments_context(returnee)` and passes the dict to its template:
+    {% with ctx = comments %}…  or  render_template(..., **comments_context(returnee))
+The partial reads `comments`, `comment_form`, `can_comment` and `comment_returnee_id`.
+"""
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from blueprints.returnees.comment_service import MAX_BODY, TARGET, can_delete, utc_now
+from portal.accounts import User
+from portal.comments import Comment
+from portal.extensions import db
+from portal.permissions import Permission, can
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Comment"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Write a comment.")),
+            Length(max=MAX_BODY, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+def list_comments(returnee_id: int) -> list[tuple[Comment, str]]:
+    """(comment, author's name) oldest first; one query. Scoping keeps it inside the unit."""
+    rows = db.session.execute(
+        select(Comment, User.full_name, User.username)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.target_type == TARGET, Comment.target_id == returnee_id)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    return [(comment, full_name or username or "") for comment, full_name, username in rows]
+
+
+def comments_context(returnee, form: CommentForm | None = None) -> dict:
+    """What `_comments.html` needs for this dossier: one query."""
+    user_id = current_user.id if current_user.is_authenticated else None
+    now = utc_now()
+    items = [
+        {
+            "comment": comment,
+            "author": author,
+            "at": to_user_timezone(comment.created_at),
+            "deletable": not returnee.is_closed and can_delete(comment, user_id, now),
+        }
+        for comment, author in list_comments(returnee.id)
+    ]
+    return {
+        "comments": items,
+        "comment_form": form or CommentForm(),
+        "can_comment": can(g.get("role"), Permission.COMMENT) and not returnee.is_closed,
+        "comment_returnee_id": returnee.id,
+    }
