@@ -88,6 +88,19 @@ def iso(day: date) -> str:
 
 
 @pytest.fixture
+def login(login):
+    """These tests read the messages in English: their clients ask for English (Vietnamese is the
+    default and has its own catalogue test)."""
+
+    def make(*args, **kwargs):
+        client = login(*args, **kwargs)
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return make
+
+
+@pytest.fixture
 def police(login):
     return login("commune_police", CAT_HAI)
 

@@ -3,7 +3,7 @@
 from blueprints.api.returnee_service import CREATE, WRITABLE
 from blueprints.api.validation import MAX_PER_PAGE, Spec
 from blueprints.returnees.care import CONTACT_METHODS
-from blueprints.returnees.lifecycle import CLOSURE_GROUNDS, OVERDUE_STATES, STATUSES
+from blueprints.returnees.lifecycle import CLOSURE_GROUNDS, OVERDUE_STATES, REQUIRED_FACTS, STATUSES
 from blueprints.returnees.models import GROUPS, NEED_DOMAINS, NEED_STATES, RELEASE_KINDS
 
 REF = "#/components/schemas/"
@@ -103,6 +103,17 @@ def paths() -> dict:
                 "responses": {"200": _json("Returnee", "Updated"), **_errors(400, 401, 403, 404, 409, 422)},
             },
         },
+        "/t/{tenant_slug}/returnees/{returnee_id}/transitions": {
+            "post": {
+                "operationId": "transitionReturnee", "summary": "Move the dossier to another status of its lifecycle",
+                "description": "Send `to` and the facts that status needs (422 names the missing ones). 409: a "
+                               "change the lifecycle forbids, a closed dossier, a stale `version`, or entering or "
+                               "leaving `transferring` (the transfer flow does that).",
+                "parameters": one,
+                "requestBody": _body("ReturneeTransition"),
+                "responses": {"200": _json("Returnee", "Moved"), **_errors(400, 401, 403, 404, 409, 422)},
+            },
+        },
         "/t/{tenant_slug}/returnees/{returnee_id}/contacts": {
             "get": {
                 "operationId": "listContacts", "summary": "The progress notebook, newest first",
@@ -152,11 +163,35 @@ def _returnee() -> dict:
         "version": {"type": "integer"}, "created_at": {"type": "string"}, "updated_at": {"type": "string"},
         "convictions": {"type": "array", "items": {"type": "object"}, "description": "Only in a single read."},
         "status_history": {"type": "array", "items": {"type": "object"}, "description": "Only in a single read."},
+        "due_dates": {"type": "array", "items": {"$ref": REF + "DueDate"}, "description": "Only in a single read."},
     })
     for name in ("residence_checked_on", "reported_on", "dossier_opened_on", "managed_since", "closed_on",
                  "closure_decision_date"):
         props[name] = DATE
     return {"type": "object", "properties": props}
+
+
+def _transition() -> dict:
+    from blueprints.api.transitions import COMMON, FACT_SPECS
+
+    needs = "; ".join(f"{to}: {', '.join(names) or '—'}" for to, names in REQUIRED_FACTS.items())
+    return {
+        "type": "object", "additionalProperties": False, "required": ["to"],
+        "description": "Send only the facts of the target status, which are then required. "
+                       f"Facts by status: {needs}. `on` (the legal date) defaults to the status's own date "
+                       "fact, else today; `version` from a read refuses a lost update (409).",
+        "properties": {
+            **{name: _schema(spec) for name, spec in COMMON.items()},
+            "to": {"type": "string", "enum": [s for s in STATUSES if s != "transferring"]},
+            **{name: _schema(spec) for name, spec in FACT_SPECS.items()},
+        },
+    }
+
+
+DUE_DATE = {"type": "object", "description": "An expected (dự kiến) due date of the procedure.", "properties": {
+    "key": {"type": "string"}, "due": DATE, "done_on": DATE, "description": {"type": "string"},
+    "instrument": {"type": "string"}, "pending": {"type": "boolean"}, "overdue": {"type": "boolean"},
+}}
 
 
 def schemas() -> dict:
@@ -178,6 +213,8 @@ def schemas() -> dict:
         "ReturneeCreate": _input(CREATE, "status: expected (needs notice_received_on), released_not_reported "
                                          "(needs release_date and reporting_deadline) or received."),
         "ReturneePatch": _input({**WRITABLE, "version": Spec("int")}, "Only the fields sent change."),
+        "ReturneeTransition": _transition(),
+        "DueDate": DUE_DATE,
         "Contact": contact,
         "ContactList": _list("Contact"),
         "ContactCreate": _input(CONTACT, "A contact of the progress notebook."),

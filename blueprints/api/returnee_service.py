@@ -54,7 +54,8 @@ CREATE: dict[str, Spec] = {
 }
 PATCH: dict[str, Spec] = {**WRITABLE, "version": Spec("int")}
 READ_ONLY = frozenset(
-    {"id", "age", "is_minor", "is_child", "version", "created_at", "updated_at", "convictions", "status_history"}
+    {"id", "age", "is_minor", "is_child", "version", "created_at", "updated_at", "convictions", "status_history",
+     "due_dates"}
     | set(IDENTITY_FIELDS + RELEASE_FIELDS + LIFECYCLE_FIELDS)
 )
 

@@ -39,7 +39,8 @@ def shows_national_id() -> bool:
 
 
 def detail(returnee: Returnee) -> dict:
-    return returnee_detail_json(returnee, today=facts.today(), show_national_id=shows_national_id())
+    return returnee_detail_json(returnee, today=facts.today(), show_national_id=shows_national_id(),
+                                due_dates=facts.due_dates(returnee))
 
 
 def _filters() -> list:

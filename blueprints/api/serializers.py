@@ -3,6 +3,8 @@ dates as ISO yyyy-mm-dd, national ID numbers masked for roles without DOSSIER_RE
 
 from datetime import date, datetime
 
+from blueprints.returnees import labels
+
 IDENTITY_FIELDS = (
     "full_name", "other_names", "sex", "date_of_birth", "national_id", "ethnicity", "nationality", "hamlet",
     "address", "phone", "family_contacts",
@@ -27,14 +29,11 @@ CONTACT_FIELDS = (
     "id", "on", "member_id", "contact_person", "method", "content", "state_of_mind", "risk_signals", "next_step",
     "recorded_by", "created_at",
 )
-MASK = "••••••••"
 
 
 def mask_national_id(value: str | None) -> str | None:
-    """"••••••••1234": enough to tell two people apart, not enough to use the number."""
-    if not value:
-        return value
-    return MASK + value[-4:]
+    """The dossier pages' mask; an absent number stays null in JSON."""
+    return labels.mask_national_id(value) if value else value
 
 
 def iso(value):
@@ -63,12 +62,27 @@ def returnee_json(returnee, *, today: date, show_national_id: bool) -> dict:
     return body
 
 
-def returnee_detail_json(returnee, *, today: date, show_national_id: bool) -> dict:
-    """One dossier: the list shape plus convictions and the status history."""
+def returnee_detail_json(returnee, *, today: date, show_national_id: bool, due_dates=()) -> dict:
+    """One dossier: the list shape plus convictions, the status history and the expected due dates
+    (facts.due_dates, computed from the row: no query)."""
     body = returnee_json(returnee, today=today, show_national_id=show_national_id)
     body["convictions"] = [_pick(c, CONVICTION_FIELDS) for c in returnee.convictions]
     body["status_history"] = [event_json(e) for e in returnee.events]
+    body["due_dates"] = [due_date_json(d, today) for d in due_dates]
     return body
+
+
+def due_date_json(due, today: date) -> dict:
+    """One expected (dự kiến) due date; `pending`: the dossier is still at the step it is for."""
+    return {
+        "key": due.key,
+        "due": iso(due.due),
+        "done_on": iso(due.done_on),
+        "description": str(due.description),
+        "instrument": due.instrument,
+        "pending": due.live,
+        "overdue": due.overdue(today),
+    }
 
 
 def event_json(event) -> dict:

@@ -6,10 +6,9 @@ relationships of SupportTeam are left alone and members are grouped here. Nothin
 the scoping of tenants.scoping does, in joins and subqueries too.
 """
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app, g, has_app_context
+from flask import g
 from sqlalchemy import and_, func, or_, select
 
 from blueprints.returnees.care import (
@@ -34,6 +33,7 @@ from blueprints.returnees.deadlines import (
     quarterly_report_due,
     rule_for,
 )
+from blueprints.returnees.facts import today  # noqa: F401  (one clock for the feature)
 from blueprints.returnees.models import Returnee
 from portal.extensions import db
 from portal.permissions import Permission, can
@@ -41,12 +41,6 @@ from portal.permissions import Permission, can
 LAST_CONTACTS = 10
 WEEKLY_STATUSES = ("under_management",)  # someone detained is not met weekly
 REVIEWED_STATUSES = ("under_management", "in_custody")  # group D is classified too
-
-
-def today() -> date:
-    """Today in Hải Phòng: the server may run on UTC, seven hours behind the officers."""
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh") if has_app_context() else None
-    return datetime.now(ZoneInfo(zone or "Asia/Ho_Chi_Minh")).date()
 
 
 def _review_period(on: date) -> tuple[int, int, date, date]:

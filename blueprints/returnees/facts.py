@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -21,7 +21,8 @@ from blueprints.returnees.workdays import calendar_from_config
 def today() -> date:
     """Today in the deployment's time zone (Hải Phòng), not the server's: a sweep at 00:30 local
     time must not still see yesterday."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+    configured = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    zone = ZoneInfo(configured or "Asia/Ho_Chi_Minh")
     return datetime.now(zone).date()
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import case, select
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints.api.serializers import mask_national_id
 from blueprints.returnees.care import Transfer
 from blueprints.returnees.deadlines import RuleNotFound, due_date
+from blueprints.returnees.labels import mask_national_id
 from blueprints.returnees.models import Returnee
 from blueprints.returnees.transfers import dated
 from portal.extensions import db
