@@ -22,6 +22,10 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def from_environment() -> dict:
     """The settings of one deployment; embedded defaults when a variable is unset."""
     instance = Path(os.environ.get("PORTAL_INSTANCE_DIR", INSTANCE_DIR))
@@ -59,4 +63,7 @@ def from_environment() -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Government-announced bridge days off and swapped working Saturdays (ISO dates, comma-separated).
+        "WORKDAYS_EXTRA_OFF": _list("WORKDAYS_EXTRA_OFF"),
+        "WORKDAYS_EXTRA_WORKING": _list("WORKDAYS_EXTRA_WORKING"),
     }

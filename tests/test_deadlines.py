@@ -292,3 +292,15 @@ def test_calendar_configuration_errors():
         calendar_from_config({"WORKDAYS_EXTRA_OFF": ["02/01/2026"]})
     with pytest.raises(ValueError, match="both off and working"):
         calendar_from_config({"WORKDAYS_EXTRA_OFF": ["2026-01-10"], "WORKDAYS_EXTRA_WORKING": ["2026-01-10"]})
+
+
+def test_swapped_days_come_from_the_environment(monkeypatch):
+    """An operator announces a bridge day off and a swapped Saturday without touching code."""
+    from portal import config
+
+    monkeypatch.setenv("WORKDAYS_EXTRA_OFF", "2026-01-02, 2026-04-24")
+    monkeypatch.setenv("WORKDAYS_EXTRA_WORKING", "2026-01-10")
+    settings = config.from_environment()
+    cal = calendar_from_config(settings)
+    assert not is_working_day(date(2026, 1, 2), cal)
+    assert is_working_day(date(2026, 1, 10), cal)
