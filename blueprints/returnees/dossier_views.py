@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.returnees import facts, lifecycle, queries, services
+from blueprints.returnees.attachment_queries import attachments_context
 from blueprints.returnees.blueprint import bp
 from blueprints.returnees.care_queries import care_context
 from blueprints.returnees.comment_queries import comments_context
@@ -55,7 +56,7 @@ def dossier(returnee_id):
         "transfer": transfer_context(returnee),
     }
     # The partials' variables first: a name this page defines is never overridden by one of theirs.
-    context = {**care_context(returnee), **comments_context(returnee), **own}
+    context = {**care_context(returnee), **comments_context(returnee), **attachments_context(returnee), **own}
     return render_template("returnees/dossier.html", **context)
 
 

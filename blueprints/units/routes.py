@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.returnees import facts, home_queries
+from blueprints.returnees.attachment_queries import TARGET as TARGET_RETURNEE
 from blueprints.returnees.expungement import STATUS_LABELS as EXPUNGEMENT_LABELS
+from blueprints.returnees.models import Returnee
 from portal import audit
 from portal.extensions import db
 from portal.permissions import Permission, can, requires
@@ -80,6 +82,7 @@ def upload():
     target_id = request.form.get("target_id") or None
     if not TARGET_TYPE.match(target_type) or (target_id is not None and not TARGET_ID.match(target_id)):
         return _files_page(gettext("The file is not attached to a valid record."), 422)
+    returnee = _attachment_target(target_type, target_id)
     data = sent.read()
     if not data:
         return _files_page(gettext("The file “%(name)s” is empty. Nothing was saved.", name=sent.filename), 422)
@@ -101,7 +104,21 @@ def upload():
         discard_quarantine(quarantined)  # the row was never saved: its bytes must not linger
         raise
     flash(_received_message(attachment), "error" if attachment.state == REJECTED else "info")
+    if returnee is not None:
+        return redirect(url_for("returnees.dossier", returnee_id=returnee.id, _anchor="attachments"), code=303)
     return redirect(url_for("units.files"), code=303)
+
+
+def _attachment_target(target_type: str, target_id: str | None):
+    """The dossier a file is for (404 if not in this unit, 409 if closed), or None for unit files."""
+    if target_type != TARGET_RETURNEE:
+        return None
+    returnee = db.session.scalar(select(Returnee).where(Returnee.id == int(target_id or 0)))
+    if returnee is None:
+        abort(404)
+    if returnee.is_closed:
+        abort(409)
+    return returnee
 
 
 @bp.errorhandler(RequestEntityTooLarge)
