@@ -6,9 +6,11 @@ def register_blueprints(app) -> None:
     from blueprints.api import bp as api
     from blueprints.city.routes import bp as city
     from blueprints.health.routes import bp as health
+    from blueprints.reports.routes import bp as reports
+    from blueprints.reports.routes import city_bp as rollups
     from blueprints.returnees.routes import bp as returnees
     from blueprints.units.routes import bp as units
     from portal.auth.routes import bp as auth
 
-    for blueprint in (auth, health, units, returnees, city, admin, api):
+    for blueprint in (auth, health, units, returnees, reports, city, rollups, admin, api):
         app.register_blueprint(blueprint)

@@ -1,5 +1,13 @@
 """Imports every model so metadata, migrations and the scoping checks see them all."""
 
+from blueprints.reports.models import (
+    Report,
+    ReportDeadline,
+    ReportFile,
+    ReportReminder,
+    RollupFile,
+    UnitFigures,
+)
 from blueprints.returnees.care import (
     Assignment,
     Contact,
@@ -18,11 +26,12 @@ from portal.audit import AuditEvent
 from portal.comments import Comment
 from tenants.models import Tenant
 from workers.attachments import Attachment
-from workers.tasks import Task
+from workers.tasks import CityTask, Task
 
 __all__ = [
-    "ApiToken", "Assignment", "Attachment", "AuditEvent", "Comment", "Commendation", "Contact",
-    "Conviction", "Employer", "Incident", "Membership", "OutreachActivity", "QuarterlyReview", "Returnee",
+    "ApiToken", "Assignment", "Attachment", "AuditEvent", "CityTask", "Comment", "Commendation", "Contact",
+    "Conviction", "Employer", "Incident", "Membership", "OutreachActivity", "QuarterlyReview", "Report",
+    "ReportDeadline", "ReportFile", "ReportReminder", "Returnee", "RollupFile",
     "StatusEvent", "SupportAction", "SupportTeam", "Task", "TeamMember", "TeamReturnee", "Tenant",
-    "Transfer", "User",
+    "Transfer", "UnitFigures", "User",
 ]

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     DOSSIER_READ_NATIONAL_ID = "dossier.read_national_id"
     DOSSIER_WRITE = "dossier.write"
     COMMENT = "comment.write"
+    REPORT_READ = "report.read"
     REPORT_PREPARE = "report.prepare"
     REPORT_APPROVE = "report.approve"
     CAMPAIGN_UNIT_READ = "campaign.unit_read"
@@ -45,12 +46,15 @@ class Permission(StrEnum):
     CITY_HOME = "city.home"
     CAMPAIGN_CITY = "campaign.city"
     CITY_ROLLUP = "city.rollup"
+    REPORT_SCHEDULE = "report.schedule"
     ADMIN = "admin.manage"
     AUDIT_READ = "audit.read"
 
 
 P = Permission
-_UNIT_READ = {P.UNIT_HOME, P.DOSSIER_READ, P.COMMENT, P.CAMPAIGN_UNIT_READ, P.FILE_READ, P.JOB_READ}
+_UNIT_READ = {
+    P.UNIT_HOME, P.DOSSIER_READ, P.COMMENT, P.REPORT_READ, P.CAMPAIGN_UNIT_READ, P.FILE_READ, P.JOB_READ,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMMUNE_POLICE: frozenset(
@@ -62,7 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # Fatherland Front members read and comment, nothing more; ID numbers are masked for them.
     Role.MTTQ_MEMBER: frozenset(_UNIT_READ),
-    Role.CITY_POLICE: frozenset({P.CITY_HOME, P.CAMPAIGN_CITY, P.CITY_ROLLUP}),
+    Role.CITY_POLICE: frozenset({P.CITY_HOME, P.CAMPAIGN_CITY, P.CITY_ROLLUP, P.REPORT_SCHEDULE}),
     # Least privilege: an admin reads no dossier unless also given a unit membership.
     Role.SYSTEM_ADMIN: frozenset({P.CITY_HOME, P.ADMIN, P.AUDIT_READ}),
 }

@@ -25,6 +25,28 @@ def policy_statements(table: str) -> list[str]:
     ]
 
 
+def published_policy_statements(table: str) -> list[str]:
+    """DDL for a table of figures a unit publishes to the city: anyone may read it (counts only,
+    never a person), but a row can be written only while acting for its own unit."""
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY published_read ON {table} FOR SELECT USING (true)",
+        f"CREATE POLICY published_insert ON {table} FOR INSERT WITH CHECK (tenant_id = {_CURRENT})",
+        f"CREATE POLICY published_update ON {table} FOR UPDATE USING (tenant_id = {_CURRENT}) "
+        f"WITH CHECK (tenant_id = {_CURRENT})",
+        f"CREATE POLICY published_delete ON {table} FOR DELETE USING (tenant_id = {_CURRENT})",
+    ]
+
+
+def drop_published_policy_statements(table: str) -> list[str]:
+    return [
+        *(f"DROP POLICY IF EXISTS published_{verb} ON {table}" for verb in ("read", "insert", "update", "delete")),
+        f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
+    ]
+
+
 def drop_policy_statements(table: str) -> list[str]:
     return [
         f"DROP POLICY IF EXISTS tenant_isolation ON {table}",

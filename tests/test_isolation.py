@@ -18,8 +18,9 @@ from tests.conftest import BACKEND, tenant
 from workers.attachments import Attachment
 from workers.tasks import Task
 
-# Rows that name a unit but are registry or audit data, read through reviewed paths only.
-REVIEWED_UNSCOPED = {"memberships", "audit_events"}
+# Rows that name a unit but are registry, audit or published-figure data (counts the city reads;
+# on PostgreSQL a unit may write only its own), read through reviewed paths only.
+REVIEWED_UNSCOPED = {"memberships", "audit_events", "unit_figures"}
 CAT_HAI, AN_KHANH = "dac_khu_cat_hai", "xa_an_khanh"
 
 

@@ -2,12 +2,14 @@
 
 A job is requested by writing a Task row (tenant-owned) and then putting `execute(task_id,
 tenant_id)` on a queue. Jobs take ids, never objects, and run inside an app, unit and locale
-context. In the embedded default (no Redis) they run in-process right away. When Redis is down the
+context. A city job (a roll-up) has a CityTask row instead, runs with no unit set, and reaches the
+units' data only unit by unit. In the embedded default (no Redis) they run in-process right away. When Redis is down the
 row stays `pending` and `enqueue_pending` (worker start-up, the scheduler) puts it on the queue later.
 """
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import redis
@@ -23,7 +25,7 @@ from tenants.context import current_tenant_id, use_tenant
 from tenants.models import Tenant
 from workers import tasks as states
 from workers.queues import QUEUES, get_queue, redis_client, rq_job_id
-from workers.tasks import Task
+from workers.tasks import CityTask, Task
 
 log = logging.getLogger(__name__)
 
@@ -58,32 +60,45 @@ class JobFailed(Exception):
 
 def request_job(kind: str, *, actor_id: int | None, locale: str = "vi", **params) -> Task:
     """Record a job for the current unit and dispatch it. Commits: the worker must see the row."""
+    return _request(Task, kind, actor_id, locale, params)
+
+
+def request_city_job(kind: str, *, actor_id: int | None, locale: str = "vi", **params) -> CityTask:
+    """Record a job of the city (no unit) and dispatch it."""
+    return _request(CityTask, kind, actor_id, locale, params)
+
+
+def _request(model, kind, actor_id, locale, params):
     if kind not in JOBS:
         raise KeyError(kind)
-    task = Task(kind=kind, params=params, actor_id=actor_id, locale=locale, state=states.PENDING)
+    task = model(kind=kind, params=params, actor_id=actor_id, locale=locale, state=states.PENDING)
     db.session.add(task)
     db.session.commit()
     dispatch(task)
     return task
 
 
-def dispatch(task: Task) -> None:
+def _owner(task) -> int | None:
+    return getattr(task, "tenant_id", None)
+
+
+def dispatch(task: Task | CityTask) -> None:
     if current_app.config["JOBS_INLINE"]:
-        execute(task.id, task.tenant_id)
+        execute(task.id, _owner(task))
         db.session.refresh(task)
         return
     spec = QUEUES[JOBS[task.kind].queue]
     try:
         get_queue(JOBS[task.kind].queue).enqueue_call(
             "workers.runner.execute",
-            args=(task.id, task.tenant_id),
+            args=(task.id, _owner(task)),
             job_id=rq_job_id(task.id),
             timeout=spec.timeout,
             ttl=spec.ttl,
             result_ttl=spec.result_ttl,
             failure_ttl=spec.failure_ttl,
             retry=Retry(max=2, interval=[10, 60]),
-            meta={"tenant_id": task.tenant_id, "actor_id": task.actor_id, "kind": task.kind},
+            meta={"tenant_id": _owner(task), "actor_id": task.actor_id, "kind": task.kind},
         )
     except redis.RedisError:
         log.warning("queue unreachable; task %s kept pending", task.id)
@@ -92,11 +107,12 @@ def dispatch(task: Task) -> None:
     _move(task, (states.PENDING,), state=states.QUEUED)
 
 
-def _move(task: Task, from_states: tuple[str, ...], **values) -> bool:
+def _move(task: Task | CityTask, from_states: tuple[str, ...], **values) -> bool:
     """Change the row only if it is still in one of `from_states`; commits and reloads it."""
+    model = type(task)
     moved = db.session.execute(
-        update(Task)
-        .where(Task.id == task.id, Task.state.in_(from_states))
+        update(model)
+        .where(model.id == task.id, model.state.in_(from_states))
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -113,13 +129,16 @@ def enqueue_pending() -> int:
             for task in db.session.scalars(select(Task).where(Task.state == states.PENDING)).all():
                 dispatch(task)
                 count += task.state != states.PENDING
+    for task in db.session.scalars(select(CityTask).where(CityTask.state == states.PENDING)).all():
+        dispatch(task)
+        count += task.state != states.PENDING
     return count
 
 
 _fallback_app = None
 
 
-def execute(task_id: str, tenant_id: int) -> dict | None:
+def execute(task_id: str, tenant_id: int | None) -> dict | None:
     """The queue's entry point. Idempotent: a finished task is not run again.
 
     Work horses forked by `flask jobs worker` inherit the app context of the command. A worker
@@ -139,10 +158,11 @@ def execute(task_id: str, tenant_id: int) -> dict | None:
             db.session.remove()
 
 
-def _execute(task_id: str, tenant_id: int):
-    tenant = db.session.get(Tenant, tenant_id)
-    with use_tenant(tenant):
-        task = db.session.scalar(select(Task).where(Task.id == task_id))
+def _execute(task_id: str, tenant_id: int | None):
+    model = Task if tenant_id is not None else CityTask
+    scope = use_tenant(db.session.get(Tenant, tenant_id)) if tenant_id is not None else nullcontext()
+    with scope:
+        task = db.session.scalar(select(model).where(model.id == task_id))
         if task is None:
             raise LookupError(f"task {task_id} not found in unit {tenant_id}")
         if task.state == states.FINISHED:
@@ -154,7 +174,7 @@ def _execute(task_id: str, tenant_id: int):
                 result = JOBS[task.kind].func(task, **task.params)
             except Exception as exc:
                 db.session.rollback()
-                if _record_failure(task_id, exc):
+                if _record_failure(model, task_id, exc):
                     raise
                 return None
         task.state, task.progress, task.result = states.FINISHED, 100, result
@@ -162,7 +182,7 @@ def _execute(task_id: str, tenant_id: int):
         return result
 
 
-def _record_failure(task_id: str, exc: Exception) -> bool:
+def _record_failure(model, task_id: str, exc: Exception) -> bool:
     """Mark the task failed, or queued again when RQ will retry it; True if the error must propagate."""
     rq_job = get_current_job()
     if isinstance(exc, JobFailed):
@@ -175,7 +195,7 @@ def _record_failure(task_id: str, exc: Exception) -> bool:
     retrying = rq_job is not None and rq_job.should_retry
     if retrying:
         message = gettext("%(message)s It will be tried again.", message=message)
-    task = db.session.scalar(select(Task).where(Task.id == task_id))
+    task = db.session.scalar(select(model).where(model.id == task_id))
     task.state = states.QUEUED if retrying else states.FAILED
     task.message = message[:300]
     db.session.commit()
@@ -185,7 +205,7 @@ def _record_failure(task_id: str, exc: Exception) -> bool:
     return True
 
 
-def report_progress(task: Task, percent: int, message: str | None = None) -> None:
+def report_progress(task: Task | CityTask, percent: int, message: str | None = None) -> None:
     """Visible progress: on the task row (what the status endpoint reads) and in the RQ job's meta.
 
     Commits the job's session: call it between steps, not in the middle of a change.
@@ -203,7 +223,7 @@ def report_progress(task: Task, percent: int, message: str | None = None) -> Non
 _RQ_ENDED = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
-def refresh_state(task: Task) -> Task:
+def refresh_state(task: Task | CityTask) -> Task | CityTask:
     """Tell expired and killed jobs apart: the row says queued or started but the queue disagrees."""
     open_states = (states.QUEUED, states.STARTED)
     if task.state not in open_states or current_app.config["JOBS_INLINE"]:
@@ -225,3 +245,8 @@ def find_task(task_id: str) -> Task | None:
     if current_tenant_id() is None:
         return None
     return db.session.scalar(select(Task).where(Task.id == task_id))
+
+
+def find_city_task(task_id: str) -> CityTask | None:
+    """A city task; only city pages and the city's API callers may ask."""
+    return db.session.scalar(select(CityTask).where(CityTask.id == task_id))

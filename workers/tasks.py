@@ -1,4 +1,6 @@
-"""The task row behind every background job: what was asked, by whom, in which unit, and how it went."""
+"""The task row behind every background job: what was asked, by whom, for which unit or for the
+city, and how it went. A unit's task is scoped like its other rows; a city task (a roll-up) names
+no unit and is read by the city's roles only."""
 
 import uuid
 from datetime import datetime
@@ -19,9 +21,7 @@ EXPIRED = "expired"  # the queue forgot it before it finished
 OPEN_STATES = (PENDING, QUEUED, STARTED)
 
 
-class Task(TenantOwned, db.Model):
-    __tablename__ = "tasks"
-
+class TaskFields:
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
     kind: Mapped[str] = mapped_column(String(60))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -45,6 +45,14 @@ class Task(TenantOwned, db.Model):
             "result": self.result,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
+
+
+class Task(TaskFields, TenantOwned, db.Model):
+    __tablename__ = "tasks"
+
+
+class CityTask(TaskFields, db.Model):
+    __tablename__ = "city_tasks"
 
 
 STATE_LABELS = {

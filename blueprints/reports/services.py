@@ -1,0 +1,171 @@
+"""A unit report's life: opened for a period, its figures frozen on submission, approved or
+returned by the leader, and what the city sees of it published as counts.
+
+draft → submitted → approved | returned → (edited) → submitted … Every change is audited and
+commits with its audit row. Only this module and `publish_live` write `UnitFigures`.
+"""
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import select
+
+from blueprints.reports import figures
+from blueprints.reports.models import (
+    APPROVED,
+    DRAFT,
+    LIVE,
+    REPORTED,
+    RETURNED,
+    SECTIONS,
+    SUBMITTED,
+    Report,
+    ReportDeadline,
+    UnitFigures,
+)
+from blueprints.reports.periods import Period
+from portal import audit
+from portal.extensions import db
+from tenants.context import current_tenant_id
+
+MAX_SECTION = 20_000
+
+
+class ReportError(ValueError):
+    """A change the report's state does not allow; the message is translated."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def local_date(moment: datetime) -> date:
+    """The date in Hải Phòng of a naive UTC timestamp (deadlines are local calendar days)."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def deadlines() -> dict[str, int]:
+    return dict(db.session.execute(select(ReportDeadline.period_kind, ReportDeadline.days_after_end)).all())
+
+
+def due_on(period: Period, days: dict[str, int] | None = None) -> date:
+    days = deadlines() if days is None else days
+    return period.end + timedelta(days=days.get(period.kind, 0))
+
+
+def snapshot(period: Period) -> dict:
+    """The figures of the current unit for `period`, as they are now."""
+    return figures.compute(period)
+
+
+def snapshot_sha(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def find(period: Period) -> Report | None:
+    """The unit's regular report for a period (ad hoc reports are found by id)."""
+    return db.session.scalar(select(Report).where(Report.period == period.key, Report.period_kind == period.kind))
+
+
+def open_report(period: Period, actor_id: int | None, title: str | None = None) -> Report:
+    """The report of the period, opened as a draft if the unit has none yet. Does not commit."""
+    report = find(period) if period.kind != "adhoc" else None
+    if report is not None:
+        return report
+    report = Report(
+        period=period.key, period_kind=period.kind, starts_on=period.start, ends_on=period.end,
+        title=title, status=DRAFT, due_on=due_on(period), sections={}, created_by=actor_id,
+    )
+    db.session.add(report)
+    db.session.flush()
+    audit.record("report.open", report, user_id=actor_id)
+    return report
+
+
+def save_sections(report: Report, sections: dict[str, str], actor_id: int | None) -> None:
+    if report.is_frozen:
+        raise ReportError(gettext("A submitted report cannot be changed."))
+    cleaned = {}
+    for key in SECTIONS:
+        text = (sections.get(key) or "").strip()
+        if len(text) > MAX_SECTION:
+            raise ReportError(gettext("Each section may hold at most %(n)s characters.", n=MAX_SECTION))
+        cleaned[key] = text
+    report.sections = cleaned
+    audit.record("report.edit", report, user_id=actor_id)
+
+
+def submit(report: Report, actor_id: int | None, now: datetime | None = None) -> None:
+    """Freeze the figures as they are now and record when, against the due date."""
+    if report.status not in (DRAFT, RETURNED):
+        raise ReportError(gettext("Only a draft or a returned report can be submitted."))
+    now = now or utcnow()
+    values = snapshot(Period(report.period_kind, report.period, report.starts_on, report.ends_on))
+    report.figures, report.snapshot_sha = values, snapshot_sha(values)
+    report.status, report.submitted_at, report.submitted_by = SUBMITTED, now, actor_id
+    report.late = local_date(now) > report.due_on
+    report.decided_at = report.decided_by = None
+    audit.record("report.submit", report, user_id=actor_id)
+    _publish(report)
+
+
+def approve(report: Report, actor_id: int | None, now: datetime | None = None) -> None:
+    if report.status != SUBMITTED:
+        raise ReportError(gettext("Only a submitted report can be approved."))
+    report.status, report.decided_at, report.decided_by = APPROVED, now or utcnow(), actor_id
+    report.return_reason = None
+    audit.record("report.approve", report, user_id=actor_id)
+    _publish(report)
+
+
+def send_back(report: Report, actor_id: int | None, reason: str, now: datetime | None = None) -> None:
+    """Return a submitted report with a reason; its snapshot is dropped and it can be edited again."""
+    reason = (reason or "").strip()
+    if report.status != SUBMITTED:
+        raise ReportError(gettext("Only a submitted report can be returned."))
+    if not reason:
+        raise ReportError(gettext("Say why the report is returned."))
+    report.status, report.decided_at, report.decided_by = RETURNED, now or utcnow(), actor_id
+    report.return_reason = reason[:2000]
+    report.figures = report.snapshot_sha = None
+    audit.record("report.return", report, user_id=actor_id)
+    _publish(report)
+
+
+def _published_row(period_key: str, source: str) -> UnitFigures:
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise ReportError("no unit is set")
+    row = db.session.scalar(
+        select(UnitFigures).where(
+            UnitFigures.tenant_id == tenant_id, UnitFigures.period == period_key, UnitFigures.source == source
+        )
+    )
+    if row is None:
+        row = UnitFigures(tenant_id=tenant_id, period=period_key, source=source)
+        db.session.add(row)
+    return row
+
+
+def _publish(report: Report) -> None:
+    """What the city sees of a regular report: its state, timeliness and frozen counts."""
+    if report.period_kind == "adhoc":
+        return
+    row = _published_row(report.period, REPORTED)
+    row.status, row.due_on = report.status, report.due_on
+    row.submitted_at, row.late = report.submitted_at, report.late
+    row.figures, row.snapshot_sha = report.figures, report.snapshot_sha
+    row.computed_at = utcnow()
+
+
+def publish_live(period: Period, now: datetime | None = None) -> UnitFigures:
+    """Publish the current unit's figures for `period` as they are now (the city's live variant)."""
+    values = snapshot(period)
+    row = _published_row(period.key, LIVE)
+    row.figures, row.snapshot_sha, row.computed_at = values, snapshot_sha(values), now or utcnow()
+    return row
