@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1; a test keeps it and the URL map in step."""
 
-from blueprints.api import openapi_returnees
+from blueprints.api import openapi_reports, openapi_returnees
 
 ERROR = {
     "type": "object",
@@ -64,6 +64,7 @@ def document() -> dict:
                 }
             },
             **openapi_returnees.paths(),
+            **openapi_reports.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -121,10 +122,11 @@ def document() -> dict:
                         "message": {"type": ["string", "null"]},
                         "result": {"type": ["object", "null"]},
                         "created_at": {"type": ["string", "null"]},
-                        "tenant": {"type": "string"},
+                        "tenant": {"type": "string", "description": "The unit; absent for a city task."},
                     },
                 },
                 **openapi_returnees.schemas(),
+                **openapi_reports.schemas(),
             },
         },
     }

@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.permissions import ROLE_PERMISSIONS, Permission, public, signed_in
 from tenants.context import use_tenant
 from tenants.models import Tenant
-from workers.runner import find_task, refresh_state
+from workers.runner import find_city_task, find_task, refresh_state
 
 
 def _user_json(user) -> dict:
@@ -50,7 +50,8 @@ def tenants():
 @bp.route("/jobs/<job_id>")
 @signed_in
 def job(job_id):
-    """A job's state, found through its task row in one of the caller's units."""
+    """A job's state, found through its task row in one of the caller's units, or a city task for the
+    city's roll-up roles."""
     user = g.api_user
     for membership in user.unit_memberships:
         if Permission.JOB_READ not in ROLE_PERMISSIONS[membership.role] or not membership.tenant.active:
@@ -61,6 +62,12 @@ def job(job_id):
                 body = refresh_state(task).as_json()
                 body["tenant"] = membership.tenant.slug
                 return jsonify(body)
+    # A city task (a roll-up) has no unit: only a city role that works with roll-ups may follow it.
+    # It is looked up with no unit set, so a unit's task id never matches here.
+    if Permission.CITY_ROLLUP in ROLE_PERMISSIONS.get(user.city_role, frozenset()):
+        task = find_city_task(job_id)
+        if task is not None:
+            return jsonify(refresh_state(task).as_json())
     return abort(404)
 
 
