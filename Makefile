@@ -29,6 +29,7 @@ demo: $(STAMP) translations
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r portal tenants blueprints workers
 
 # Two passes: the embedded default (SQLite, in-memory counters, jobs in-process), then the real
 # services (PostgreSQL with row-level security, Redis, rq workers, an S3 server on loopback).
@@ -38,6 +39,15 @@ test: $(STAMP) translations lint
 	PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider && \
 	echo "=== PostgreSQL pass (row-level security, Redis, rq workers, S3) ===" && \
 	PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Not a test (never part of `make test`): the city roll-up on generated city-scale data, timed
+# against hand-written SQL in the same run, and the worker's peak memory at two sizes. Needs the
+# PostgreSQL of BENCH_ADMIN_URL (default postgres@127.0.0.1:5432); the databases are generated once.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/generate.py --database portal_bench_10k --returnees 10000 --if-missing
+	$(BIN)/python bench/generate.py --database portal_bench --returnees 100000 --if-missing
+	$(BIN)/python bench/rollup.py --database portal_bench --memory portal_bench_10k,portal_bench --try-indexes
 
 clean:
 	rm -rf $(VENV) instance

@@ -29,6 +29,11 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     password_changed_at: Mapped[datetime | None]
+    email: Mapped[str | None] = mapped_column(String(200))
+    # Second factor (TOTP, RFC 6238): the last time step accepted, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -58,6 +63,17 @@ class User(UserMixin, db.Model):
     @property
     def city_role(self) -> Role | None:
         return self.role_in(None)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that replaces the second factor when the phone is lost; stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
 
 
 class Membership(db.Model):

@@ -65,7 +65,7 @@ def _legend(names: list[str]) -> list[str]:
 
 def _svg(title: str, parts: list[str]) -> Markup:
     # Every text that goes into `parts` was escaped where it was formatted; numbers are ours.
-    return Markup(  # noqa: S704
+    return Markup(  # noqa: S704  # nosec B704
         f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts)}</svg>'
     )

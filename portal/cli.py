@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from blueprints.reports.cli import reports_cli
 from blueprints.returnees.cli import returnees_cli
 from portal.accounts import ApiToken, Membership, User
 from portal.auth.passwords import MIN_LENGTH, hash_password
@@ -121,5 +122,5 @@ def seed_command():
 
 
 def init_app(app) -> None:
-    for group in (users_cli, jobs_cli, demo_cli, tenants_cli, returnees_cli):
+    for group in (users_cli, jobs_cli, demo_cli, tenants_cli, returnees_cli, reports_cli):
         app.cli.add_command(group)

@@ -57,6 +57,8 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "SESSION_IDLE_SECONDS": _int("SESSION_IDLE_SECONDS", 30 * 60),
+        # Days a new account of a police, leader, city or admin role may work before enrolling a second factor.
+        "TOTP_GRACE_DAYS": _int("TOTP_GRACE_DAYS", 7),
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -66,4 +68,11 @@ def from_environment() -> dict:
         # Government-announced bridge days off and swapped working Saturdays (ISO dates, comma-separated).
         "WORKDAYS_EXTRA_OFF": _list("WORKDAYS_EXTRA_OFF"),
         "WORKDAYS_EXTRA_WORKING": _list("WORKDAYS_EXTRA_WORKING"),
+        # Outgoing mail (report reminders); no MAIL_SERVER, no mail: reminders show on the unit home only.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
     }

@@ -17,9 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts import ApiToken, User, hash_token
+from portal.auth import totp
 from portal.extensions import db
 from portal.permissions import PUBLIC, PUBLIC_ENDPOINTS, SIGNED_IN, can, declared_permission
 from tenants.context import set_tenant
+
+# What a user who must enrol a second factor may still reach.
+ENROLMENT_ENDPOINTS = frozenset({"auth.second_factor_setup", "auth.logout", "auth.set_locale"})
 
 
 def is_api_request() -> bool:
@@ -95,6 +99,8 @@ def check_request():
     user = acting_user()
     if user is None:
         return _unauthenticated()
+    if not is_api_request() and endpoint not in ENROLMENT_ENDPOINTS and totp.enrolment_overdue(user):
+        return redirect(url_for("auth.second_factor_setup"))
 
     tenant_id = g.get("tenant_id")
     role = user.role_in(tenant_id)

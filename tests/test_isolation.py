@@ -20,7 +20,7 @@ from workers.tasks import Task
 
 # Rows that name a unit but are registry, audit or published-figure data (counts the city reads;
 # on PostgreSQL a unit may write only its own), read through reviewed paths only.
-REVIEWED_UNSCOPED = {"memberships", "audit_events", "unit_figures"}
+REVIEWED_UNSCOPED = {"memberships", "audit_events", "unit_figures", "campaign_progress"}
 CAT_HAI, AN_KHANH = "dac_khu_cat_hai", "xa_an_khanh"
 
 

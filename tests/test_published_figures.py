@@ -49,7 +49,8 @@ def test_a_unit_cannot_write_another_units_published_figures_but_the_city_reads_
             text("UPDATE unit_figures SET figures = '{}' WHERE tenant_id = :t"), {"t": an_khanh.id}
         ).rowcount
         assert changed == 0
-        assert db.session.execute(text("DELETE FROM unit_figures WHERE tenant_id = :t"), {"t": an_khanh.id}).rowcount == 0
+        deleted = db.session.execute(text("DELETE FROM unit_figures WHERE tenant_id = :t"), {"t": an_khanh.id})
+        assert deleted.rowcount == 0
         with pytest.raises(DBAPIError, match="row-level security"):
             db.session.execute(
                 text("INSERT INTO unit_figures (tenant_id, period, source, computed_at) "

@@ -11,7 +11,9 @@ from flask_login import current_user
 from blueprints.admin import queries, services
 from blueprints.admin.blueprint import bp
 from blueprints.admin.forms import AccountForm, MembershipForm, UserFilterForm, role_options, valid_data
+from portal import audit
 from portal.accounts import User
+from portal.auth import totp
 from portal.extensions import db
 from portal.permissions import CITY_ROLES, UNIT_ROLES, Permission, Role, requires
 from portal.search import fold
@@ -116,3 +118,16 @@ def reset_password(user_id):
         return redirect(url_for("admin.account", user_id=user.id))
     db.session.commit()
     return render_template("admin/password.html", user=user, password=password, created=False)
+
+
+@bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])
+@requires(Permission.ADMIN)
+def reset_second_factor(user_id):
+    """For a lost phone: the user signs in with the password alone and enrols again; their sessions end."""
+    user = load_user(user_id)
+    totp.reset(user)
+    user.end_all_sessions()
+    audit.record("totp.reset", user)
+    db.session.commit()
+    flash(_("The second factor was reset. The user sets it up again at the next sign-in."), "info")
+    return redirect(url_for("admin.account", user_id=user.id))

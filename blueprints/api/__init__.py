@@ -8,4 +8,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 # The modules attach their routes and error handlers to bp.
-from blueprints.api import handlers, reports, returnee_notes, returnees, routes, transitions  # noqa: E402,F401
+from blueprints.api import (  # noqa: E402,F401
+    campaigns,
+    handlers,
+    reports,
+    returnee_notes,
+    returnees,
+    routes,
+    transitions,
+)

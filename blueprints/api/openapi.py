@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1; a test keeps it and the URL map in step."""
 
-from blueprints.api import openapi_reports, openapi_returnees
+from blueprints.api import openapi_campaigns, openapi_reports, openapi_returnees
 
 ERROR = {
     "type": "object",
@@ -65,6 +65,7 @@ def document() -> dict:
             },
             **openapi_returnees.paths(),
             **openapi_reports.paths(),
+            **openapi_campaigns.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -127,6 +128,7 @@ def document() -> dict:
                 },
                 **openapi_returnees.schemas(),
                 **openapi_reports.schemas(),
+                **openapi_campaigns.schemas(),
             },
         },
     }

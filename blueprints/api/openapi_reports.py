@@ -38,7 +38,8 @@ def paths() -> dict:
                 "responses": {"200": _json("ReportList", "One page"), **_errors(401, 403, 404, 422)},
             },
             "post": {
-                "operationId": "buildReport", "summary": "Build the files (XLSX, PDF) of the unit's report for a period",
+                "operationId": "buildReport",
+                "summary": "Build the files (XLSX, PDF) of the unit's report for a period",
                 "description": "Opens the report as a draft when the unit has none for the period (that needs the "
                                "commune police's REPORT_PREPARE, else 403); any unit role may ask for the files "
                                "of an existing report. Answers 202 with the job to follow (Location). Asking "

@@ -10,24 +10,34 @@ Everything runs inside the current unit: the queries are ORM statements, scoped 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, distinct, false, func, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Integer
 
+from blueprints.reports.conditions import (
+    EMPLOYMENT,
+    PAPERS,
+    complete_teams,
+    days_between,
+    incidents_of,
+    loans_disbursed,
+    managed_at,
+    managed_during,
+    presented_by_end,
+    released_in,
+    reviewed_quarters,
+    support_done,
+    years_before,
+)
 from blueprints.reports.periods import Period
 from blueprints.returnees.care import (
-    REQUIRED_MEMBER_KINDS,
     Assignment,
     Contact,
     Incident,
     QuarterlyReview,
     SupportAction,
-    TeamMember,
     TeamReturnee,
 )
 from blueprints.returnees.community import Commendation, Employer, OutreachActivity
@@ -45,102 +55,6 @@ SECTION_LABELS = {
     "closures": _l("Closed cases"),
     "community": _l("Outreach, employers and commendations"),
 }
-EMPLOYMENT = ("job_placement", "public_works_job")
-PAPERS = ("residence_registration", "civil_status", "id_card", "judicial_record")
-
-
-class days_between(FunctionElement):
-    """Whole days from the second date to the first (dates subtract differently per database)."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(days_between, "postgresql")
-def _days_pg(element, compiler, **kw):
-    later, earlier = list(element.clauses)
-    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
-
-
-@compiles(days_between)
-def _days_default(element, compiler, **kw):
-    later, earlier = list(element.clauses)
-    return (
-        f"CAST(julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)})"
-        " AS INTEGER)"
-    )
-
-
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-# --- Conditions shared by several figures ---------------------------------------------------------
-
-
-def managed_at(day: date) -> ColumnElement:
-    """Under management on `day`: taken in, not yet closed."""
-    return and_(
-        Returnee.managed_since.is_not(None),
-        Returnee.managed_since <= day,
-        or_(Returnee.closed_on.is_(None), Returnee.closed_on > day),
-    )
-
-
-def managed_during(p: Period) -> ColumnElement:
-    return and_(
-        Returnee.managed_since.is_not(None),
-        Returnee.managed_since <= p.end,
-        or_(Returnee.closed_on.is_(None), Returnee.closed_on >= p.start),
-    )
-
-
-def released_in(p: Period) -> ColumnElement:
-    return Returnee.release_date.between(p.start, p.end)
-
-
-def presented_by_end(p: Period) -> ColumnElement:
-    return and_(Returnee.reported_on.is_not(None), Returnee.reported_on <= p.end)
-
-
-def reviewed_quarters(p: Period) -> ColumnElement:
-    quarters = [(end.year, (end.month - 1) // 3 + 1) for end in p.quarter_ends()]
-    if not quarters:
-        return false()
-    return or_(*(and_(QuarterlyReview.year == y, QuarterlyReview.quarter == q) for y, q in quarters))
-
-
-def complete_teams():
-    """Teams whose active members cover the four required kinds."""
-    return (
-        select(TeamMember.team_id)
-        .where(TeamMember.active.is_(True), TeamMember.kind.in_(REQUIRED_MEMBER_KINDS))
-        .group_by(TeamMember.team_id)
-        .having(func.count(distinct(TeamMember.kind)) == len(REQUIRED_MEMBER_KINDS))
-    )
-
-
-def support_done(kinds, p: Period) -> ColumnElement:
-    return and_(
-        SupportAction.kind.in_(kinds),
-        SupportAction.status == "done",
-        SupportAction.completed_on.between(p.start, p.end),
-    )
-
-
-def loans_disbursed(p: Period) -> ColumnElement:
-    return and_(
-        SupportAction.kind == "loan",
-        SupportAction.loan_status == "disbursed",
-        func.coalesce(SupportAction.completed_on, SupportAction.started_on).between(p.start, p.end),
-    )
-
-
-def incidents_of(kind: str, p: Period) -> ColumnElement:
-    return and_(Incident.kind == kind, Incident.on.between(p.start, p.end))
 
 
 # --- The figures ----------------------------------------------------------------------------------
@@ -232,8 +146,8 @@ def _figures() -> list[Figure]:
                lambda p: Contact.on.between(p.start, p.end)),
         Figure("contacts_expected", "contacts", _l("Contacts expected (weekly)"), None),
         Figure("contacts_on_schedule", "contacts", _l("Contacts held against the weekly schedule"), None),
-        Figure("reviews_done", "contacts", _l("Quarterly reviews done"), QuarterlyReview, reviewed_quarters,
-               measure="persons"),
+        # Rows, not people: reviews due are person-quarters (one review per person and quarter).
+        Figure("reviews_done", "contacts", _l("Quarterly reviews done"), QuarterlyReview, reviewed_quarters),
         Figure("reviews_due", "contacts", _l("Quarterly reviews due"), None),
         Figure("employed", "support", _l("Helped into work"), SupportAction,
                lambda p: support_done(EMPLOYMENT, p), measure="persons"),
@@ -315,9 +229,20 @@ def _measure(figure: Figure, period: Period):
     return func.coalesce(func.sum(column).filter(condition), 0)
 
 
-def _schedule(period: Period) -> dict[str, int]:
-    """Weekly contacts expected of each person managed in the period, those held (at most the
-    expected number per person, so one well-visited person cannot hide another), and reviews due."""
+def _population(model, campaign_id: int | None) -> list[ColumnElement]:
+    """A campaign's report counts the campaign's people only; unit-level rows are not narrowed."""
+    if campaign_id is None:
+        return []
+    if model is Returnee:
+        return [Returnee.campaign_id == campaign_id]
+    if hasattr(model, "returnee_id"):
+        return [model.returnee_id.in_(select(Returnee.id).where(Returnee.campaign_id == campaign_id))]
+    return []
+
+
+def _schedule_statement(period: Period, campaign_id: int | None):
+    """Weekly contacts expected of each person managed in the period, and those held (at most the
+    expected number per person, so one well-visited person cannot hide another)."""
     first = case((Returnee.managed_since > period.start, Returnee.managed_since), else_=period.start)
     last = case(
         (and_(Returnee.closed_on.is_not(None), Returnee.closed_on < period.end), Returnee.closed_on),
@@ -329,49 +254,68 @@ def _schedule(period: Period) -> dict[str, int]:
         .group_by(Contact.returnee_id)
         .subquery()
     )
-    expected = (days_between(last, first) + 7) / 7  # whole weeks begun: day 1 to 7 → 1
+    expected = (days_between(last, first) + 7) // 7  # whole weeks begun: day 1 to 7 → 1
     per_person = (
         select(expected.label("expected"), func.coalesce(held.c.held, 0).label("held"))
         .select_from(Returnee)
         .outerjoin(held, held.c.returnee_id == Returnee.id)
-        .where(managed_during(period))
+        .where(managed_during(period), *_population(Returnee, campaign_id))
         .subquery()
     )
-    totals = db.session.execute(
-        select(
-            func.coalesce(func.sum(per_person.c.expected), 0),
-            func.coalesce(
-                func.sum(case((per_person.c.held < per_person.c.expected, per_person.c.held),
-                              else_=per_person.c.expected)),
-                0,
-            ),
-        )
-    ).one()
+    return select(
+        func.coalesce(func.sum(per_person.c.expected), 0),
+        func.coalesce(
+            func.sum(case((per_person.c.held < per_person.c.expected, per_person.c.held),
+                          else_=per_person.c.expected)),
+            0,
+        ),
+    )
+
+
+def _reviews_due_statement(period: Period, campaign_id: int | None):
+    """Person-quarters: each person managed at the end of each quarter that ends in the period."""
     ends = period.quarter_ends()
-    due = 0
-    if ends:
-        due = db.session.scalar(
-            select(sum((func.count().filter(managed_at(end)) for end in ends[1:]),
-                       func.count().filter(managed_at(ends[0])))).select_from(Returnee)
-        )
-    return {"contacts_expected": int(totals[0]), "contacts_on_schedule": int(totals[1]), "reviews_due": int(due)}
+    if not ends:
+        return None
+    return (
+        select(sum((func.count().filter(managed_at(end)) for end in ends[1:]),
+                   func.count().filter(managed_at(ends[0]))))
+        .select_from(Returnee)
+        .where(*_population(Returnee, campaign_id))
+    )
 
 
-def compute(period: Period) -> dict[str, int]:
-    """Every figure of the current unit for `period`: one query per table, plus the schedules."""
-    values: dict[str, int] = {}
+@lru_cache(maxsize=128)
+def _statements(period: Period, campaign_id: int | None):
+    """A report's statements, built once per period: the unit's filter is added as each runs, so
+    the city's live roll-up builds them once for all its units."""
     by_model: dict[type, list[Figure]] = {}
     for figure in FIGURES:
         if figure.model is not None:
             by_model.setdefault(figure.model, []).append(figure)
-    for model, figures in by_model.items():
-        row = db.session.execute(
+    tables = [
+        (
+            figures,
             select(*(_measure(f, period) for f in figures))
             .select_from(model)
-            .where(or_(*(f.where(period) for f in figures)))
-        ).one()
+            .where(or_(*(f.where(period) for f in figures)), *_population(model, campaign_id)),
+        )
+        for model, figures in by_model.items()
+    ]
+    return tables, _schedule_statement(period, campaign_id), _reviews_due_statement(period, campaign_id)
+
+
+def compute(period: Period, campaign_id: int | None = None) -> dict[str, int]:
+    """Every figure of the current unit for `period`: one query per table, plus the schedules.
+    With `campaign_id`, the figures about people count that campaign's people only."""
+    tables, schedule, reviews_due = _statements(period, campaign_id)
+    values: dict[str, int] = {}
+    for figures, statement in tables:
+        row = db.session.execute(statement).one()
         values.update({f.key: int(v or 0) for f, v in zip(figures, row, strict=True)})
-    values.update(_schedule(period))
+    expected, on_schedule = db.session.execute(schedule).one()
+    values["contacts_expected"], values["contacts_on_schedule"] = int(expected), int(on_schedule)
+    values["reviews_due"] = int(db.session.scalar(reviews_due) or 0) if reviews_due is not None else 0
     return {key: values[key] for key in KEYS}
 
 
@@ -389,11 +333,13 @@ def total(rows: list[dict[str, int]]) -> dict[str, int]:
     return {key: sum(int(row.get(key) or 0) for row in rows) for key in KEYS}
 
 
-def cases(key: str, period: Period) -> ColumnElement | None:
+def cases(key: str, period: Period, campaign_id: int | None = None) -> ColumnElement | None:
     """The condition on Returnee that selects the people `key` counts; None if it counts no one."""
     figure = BY_KEY[key]
     if not figure.about_people:
         return None
+    if campaign_id is not None:
+        return and_(Returnee.campaign_id == campaign_id, cases(key, period))
     if figure.model is Returnee:
         return figure.where(period)
     if figure.model is not None:

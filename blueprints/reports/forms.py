@@ -33,7 +33,7 @@ def just_ended(today: date) -> dict[str, periods.Period]:
 
 class OpenForm(FlaskForm):
     kind = SelectField(_l("Kind of report"), choices=[choice(k, periods.KIND_LABELS[k]) for k in periods.KINDS])
-    period = StringField(_l("Period"), filters=[_strip], validators=[Length(max=24)])
+    period = StringField(_l("Reporting period"), filters=[_strip], validators=[Length(max=24)])
     start = DateField(_l("From"), format=DATE_FORMATS, validators=[Optional()])
     end = DateField(_l("To"), format=DATE_FORMATS, validators=[Optional()])
     title = StringField(_l("Title (ad hoc report)"), filters=[_strip], validators=[Optional(), Length(max=200)])

@@ -54,7 +54,7 @@ class Report(TenantOwned, db.Model):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id", name="uq_reports_tenant_id_id"),
-        # One regular report per period; ad hoc reports may repeat a span.
+        # One report per period or campaign; ad hoc reports may repeat a span.
         Index(
             "uq_reports_period", "tenant_id", "period",
             unique=True, sqlite_where=text("period_kind != 'adhoc'"),
@@ -68,6 +68,8 @@ class Report(TenantOwned, db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     title: Mapped[str | None] = mapped_column(String(200))
+    # A campaign's results report counts the campaign's people only (period_kind "campaign").
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(10), default=DRAFT, index=True)
     due_on: Mapped[date]
     sections: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -50,6 +50,12 @@ class Period:
             return gettext("Second half of %(year)s", year=year)
         if self.kind == "year":
             return gettext("Year %(year)s", year=year)
+        if self.kind == "campaign":
+            return gettext(
+                "Special-pardon campaign %(start)s – %(end)s",
+                start=format_date(self.start, "dd/MM/yyyy"),
+                end=format_date(self.end, "dd/MM/yyyy"),
+            )
         return gettext(
             "From %(start)s to %(end)s",
             start=format_date(self.start, "dd/MM/yyyy"),
@@ -71,7 +77,7 @@ class Period:
 
     def previous(self) -> "Period":
         """The period of the same kind just before this one (ad hoc: the span of the same length)."""
-        if self.kind == "adhoc":
+        if self.kind in ("adhoc", "campaign"):
             length = self.end - self.start
             end = self.start - timedelta(days=1)
             return adhoc(end - length, end)

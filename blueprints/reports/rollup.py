@@ -121,7 +121,7 @@ def rollup(period: Period, source: str = REPORTED, today: date | None = None, du
         rows=rows,
         totals=figures.total(counted_rows),
         completeness={state: sum(row.state == state for row in rows) for state in COMPLETENESS},
-        late=sum(bool(row.late) for row in rows),
+        late=sum(bool(row.late) for row in rows if row.state in (APPROVED, SUBMITTED)),
         computed_at=max(stamps) if stamps else None,
     )
 
@@ -148,7 +148,9 @@ def trends(periods: list[Period], source: str = REPORTED) -> list[dict]:
             "totals": totals,
             "rates": figures.rates(totals),
             "completeness": {state: states.count(state) for state in COMPLETENESS},
-            "late": sum(1 for t in active if reported.get(t) is not None and reported[t].late),
+            "late": sum(
+                1 for t in active if _state(reported.get(t)) in (APPROVED, SUBMITTED) and reported[t].late
+            ),
         })
     return out
 

@@ -33,6 +33,8 @@ from portal.extensions import db
 from tenants.context import current_tenant_id
 
 MAX_SECTION = 20_000
+# Days after a period ends by which its report is due, for a kind the city has not set.
+DEFAULT_DEADLINES = {"month": 5, "quarter": 10, "half": 15, "year": 20, "adhoc": 7}
 
 
 class ReportError(ValueError):
@@ -50,7 +52,8 @@ def local_date(moment: datetime) -> date:
 
 
 def deadlines() -> dict[str, int]:
-    return dict(db.session.execute(select(ReportDeadline.period_kind, ReportDeadline.days_after_end)).all())
+    rows = db.session.execute(select(ReportDeadline.period_kind, ReportDeadline.days_after_end)).all()
+    return {**DEFAULT_DEADLINES, **dict(rows)}
 
 
 def due_on(period: Period, days: dict[str, int] | None = None) -> date:
@@ -58,9 +61,14 @@ def due_on(period: Period, days: dict[str, int] | None = None) -> date:
     return period.end + timedelta(days=days.get(period.kind, 0))
 
 
-def snapshot(period: Period) -> dict:
-    """The figures of the current unit for `period`, as they are now."""
-    return figures.compute(period)
+def snapshot(period: Period, campaign_id: int | None = None) -> dict:
+    """The figures of the current unit for `period` (of one campaign's people), as they are now."""
+    return figures.compute(period, campaign_id)
+
+
+def period_of(report: Report) -> Period:
+    """The report's period as stored (ad hoc and campaign periods cannot be parsed back from a key)."""
+    return Period(report.period_kind, report.period, report.starts_on, report.ends_on)
 
 
 def snapshot_sha(values: dict) -> str:
@@ -72,14 +80,19 @@ def find(period: Period) -> Report | None:
     return db.session.scalar(select(Report).where(Report.period == period.key, Report.period_kind == period.kind))
 
 
-def open_report(period: Period, actor_id: int | None, title: str | None = None) -> Report:
-    """The report of the period, opened as a draft if the unit has none yet. Does not commit."""
+def open_report(
+    period: Period, actor_id: int | None, title: str | None = None,
+    campaign_id: int | None = None, due: date | None = None,
+) -> Report:
+    """The report of the period, opened as a draft if the unit has none yet. Does not commit.
+    A campaign's report is due when the campaign says (`due`), not by the city's deadlines."""
     report = find(period) if period.kind != "adhoc" else None
     if report is not None:
         return report
     report = Report(
         period=period.key, period_kind=period.kind, starts_on=period.start, ends_on=period.end,
-        title=title, status=DRAFT, due_on=due_on(period), sections={}, created_by=actor_id,
+        title=title, campaign_id=campaign_id, status=DRAFT, due_on=due or due_on(period), sections={},
+        created_by=actor_id,
     )
     db.session.add(report)
     db.session.flush()
@@ -105,7 +118,7 @@ def submit(report: Report, actor_id: int | None, now: datetime | None = None) ->
     if report.status not in (DRAFT, RETURNED):
         raise ReportError(gettext("Only a draft or a returned report can be submitted."))
     now = now or utcnow()
-    values = snapshot(Period(report.period_kind, report.period, report.starts_on, report.ends_on))
+    values = snapshot(period_of(report), report.campaign_id)
     report.figures, report.snapshot_sha = values, snapshot_sha(values)
     report.status, report.submitted_at, report.submitted_by = SUBMITTED, now, actor_id
     report.late = local_date(now) > report.due_on
@@ -153,7 +166,13 @@ def _published_row(period_key: str, source: str) -> UnitFigures:
 
 
 def _publish(report: Report) -> None:
-    """What the city sees of a regular report: its state, timeliness and frozen counts."""
+    """What the city sees of a regular report: its state, timeliness and frozen counts. (A
+    campaign's report reaches the city through the campaign's progress row instead.)"""
+    if report.period_kind == "campaign":
+        from blueprints.campaigns import services as campaigns  # the campaign board counts it
+
+        campaigns.publish(db.session.get(campaigns.Campaign, report.campaign_id))
+        return
     if report.period_kind == "adhoc":
         return
     row = _published_row(report.period, REPORTED)

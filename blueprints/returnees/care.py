@@ -128,6 +128,9 @@ class Contact(ReturneeChild, db.Model):
     """A line of the progress notebook (sổ tay theo dõi): someone met or called the person."""
 
     __tablename__ = "contacts"
+    # The reports read one unit's contacts of a period: without the unit first, each unit's report
+    # would scan the whole city's period.
+    __table_args__ = (returnee_fk("contacts"), Index("ix_contacts_tenant_on", "tenant_id", "on", "returnee_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     on: Mapped[date] = mapped_column(index=True)

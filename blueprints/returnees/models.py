@@ -49,7 +49,7 @@ class Returnee(TenantOwned, db.Model):
     reporting_deadline: Mapped[date | None]  # as printed on the certificate, never computed
     pardon_decision: Mapped[str | None] = mapped_column(String(60))
     pardon_round: Mapped[str | None] = mapped_column(String(60))
-    campaign_id: Mapped[int | None]
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     # lifecycle
     status: Mapped[str] = mapped_column(String(30), index=True)
     overdue_state: Mapped[str | None] = mapped_column(String(20))  # verifying / not_returned / reported_up

@@ -102,7 +102,7 @@ def convert(column: Column, value):
     return text
 
 
-def _check_header(sheet: Sheet) -> list[RowError]:
+def _check_header(sheet: Sheet, given: frozenset[str] = frozenset()) -> list[RowError]:
     errors, seen = [], set()
     for header, column in zip(sheet.headers, sheet.columns, strict=True):
         if column is None and header:
@@ -112,7 +112,7 @@ def _check_header(sheet: Sheet) -> list[RowError]:
         elif column is not None:
             seen.add(column.field)
     for column in COLUMNS:
-        if column.required and column.field not in seen:
+        if column.required and column.field not in seen and column.field not in given:
             errors.append(RowError(1, column.header, gettext("This column is missing; it is required.")))
     return errors
 
@@ -139,15 +139,22 @@ def _dates_make_sense(person: dict, today: date) -> dict[str, str]:
     return errors
 
 
-def check(sheet: Sheet, today: date, ids_in_unit: Callable[[set[str]], set[str]]) -> Checked:
-    """Every row checked; `ids_in_unit(ids)` answers which of these ID numbers the unit already has."""
-    result = Checked(errors=_check_header(sheet))
+def check(sheet: Sheet, today: date, ids_in_unit: Callable[[set[str]], set[str]],
+          preset: dict | None = None, defaults: dict | None = None) -> Checked:
+    """Every row checked; `ids_in_unit(ids)` answers which of these ID numbers the unit already has.
+
+    A campaign's import (the prisons' notices of a special pardon) gives `preset`, values every row
+    takes (the kind, the campaign): a row that says otherwise is refused; and `defaults`, values a row
+    takes when its cell is empty (the pardon decision). Their columns may be left out of the file."""
+    preset, defaults = preset or {}, defaults or {}
+    result = Checked(errors=_check_header(sheet, frozenset(preset) | frozenset(defaults)))
     if result.errors:
         return result
     if not sheet.rows:
         result.errors.append(RowError(1, "", gettext("The file has no row to import under its header.")))
         return result
     headers = {**HEADERS, **{c.field: h for h, c in zip(sheet.headers, sheet.columns, strict=True) if c}}
+    headers.update({name: name for name in preset if name not in headers})
     for number, cells in sheet.rows:
         person, errors = {}, {}
         for index, column in enumerate(sheet.columns):
@@ -162,6 +169,13 @@ def check(sheet: Sheet, today: date, ids_in_unit: Callable[[set[str]], set[str]]
                 person[column.field] = convert(column, value)
             except ValueError as exc:
                 errors[column.field] = str(exc)
+        for name, value in preset.items():
+            if person.get(name, value) != value:
+                shown = RELEASE_KIND_VALUES.get(value, value) if name == "release_kind" else value
+                errors[name] = gettext("This import takes only “%(value)s” here.", value=shown)
+            person[name] = value
+        for name, value in defaults.items():
+            person.setdefault(name, value)
         for name, message in _dates_make_sense(person, today).items():
             errors.setdefault(name, message)
         result.errors.extend(RowError(number, headers[name], message) for name, message in errors.items())

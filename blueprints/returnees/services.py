@@ -97,13 +97,24 @@ def update_returnee(returnee: Returnee, data: dict) -> list[str]:
     if changed:
         db.session.flush()  # raises StaleDataError when someone saved this dossier meanwhile
         audit.record("returnee.update", returnee, reason=",".join(changed)[:200])
+        _recount_campaign(returnee)
     return changed
 
 
 def change_status(returnee: Returnee, to: str, on: date, facts: dict, actor_id: int | None):
     """A transition of the lifecycle (which flushes and audits it)."""
     _writable(returnee)
-    return lifecycle.transition(returnee, to, on, actor_id, **facts)
+    event = lifecycle.transition(returnee, to, on, actor_id, **facts)
+    _recount_campaign(returnee)
+    return event
+
+
+def _recount_campaign(returnee: Returnee) -> None:
+    """A special-pardon dossier moved: the city's campaign board counts arrivals from it."""
+    if returnee.campaign_id is not None:
+        from blueprints.campaigns import services as campaigns
+
+        campaigns.publish(db.session.get(campaigns.Campaign, returnee.campaign_id))
 
 
 # --- Convictions -----------------------------------------------------------------------------------

@@ -58,27 +58,33 @@ def import_template():
     return _xlsx(spreadsheets.template_workbook(), "mau-danh-sach-nguoi-tai-hoa-nhap.xlsx")
 
 
-def _ids_in_unit(ids: set[str]) -> set[str]:
+def ids_in_unit(ids: set[str]) -> set[str]:
     return set(db.session.scalars(select(Returnee.national_id).where(Returnee.national_id.in_(ids))))
 
 
-@bp.route("/returnees/import", methods=["POST"])
-@requires(Permission.DOSSIER_WRITE)
-def import_upload():
+def read_upload() -> spreadsheets.Sheet:
+    """The uploaded file's sheet, within the size and row limits (the campaign import shares it);
+    raises spreadsheets.FileRefused with the message and the HTTP status."""
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        return _import_page(message=_("Choose a file to import."), status=422)
+        raise spreadsheets.FileRefused(_("Choose a file to import."), 422)
     max_bytes, max_rows = _limits()
     data = sent.read(max_bytes + 1)
     if len(data) > max_bytes:
         message = _("The file is too large: the limit is %(size)s MB. Nothing was saved.",
                     size=f"{max_bytes / (1024 * 1024):g}")
-        return _import_page(message=message, status=413)
+        raise spreadsheets.FileRefused(message, 413)
+    return spreadsheets.read_sheet(sent.filename, data, max_rows)
+
+
+@bp.route("/returnees/import", methods=["POST"])
+@requires(Permission.DOSSIER_WRITE)
+def import_upload():
     try:
-        sheet = spreadsheets.read_sheet(sent.filename, data, max_rows)
+        sheet = read_upload()
     except spreadsheets.FileRefused as exc:
         return _import_page(message=str(exc), status=exc.status)
-    checked = returnee_import.check(sheet, facts.today(), _ids_in_unit)
+    checked = returnee_import.check(sheet, facts.today(), ids_in_unit)
     if checked.errors:
         return _import_page(errors=checked.errors, status=422)
     try:

@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.reports import reminders as report_reminders
 from blueprints.returnees import facts, home_queries
 from blueprints.returnees.attachment_queries import TARGET as TARGET_RETURNEE
 from blueprints.returnees.expungement import STATUS_LABELS as EXPUNGEMENT_LABELS
@@ -59,9 +60,13 @@ def home():
         # Names of people with a criminal record: an audited read, like the list of dossiers.
         due = home_queries.due_in_unit(facts.today())
         audit.record("returnee.due_list", object_type="returnees", reason=f"items={due.count}")
+    # Reports still owed to the city (one query): every role that reads reports sees them.
+    can_read_reports = can(g.role, Permission.REPORT_READ)
+    reminders = report_reminders.open_reminders() if can_read_reports else []
     return render_template(
         "units/home.html", tenant=g.tenant, open_jobs=open_jobs, files_count=files_count, due=due,
         can_write=can(g.role, Permission.DOSSIER_WRITE), expungement_labels=EXPUNGEMENT_LABELS,
+        reminders=reminders, reminder_label=report_reminders.label, can_read_reports=can_read_reports,
     )
 
 

@@ -63,12 +63,16 @@ def login():
                 throttle.record_success(username, address)
                 if needs_rehash(user.password_hash):
                     user.password_hash = hash_password(form.password.data)
+                next_url = _safe_next(request.args.get("next"))
+                if user.totp_enabled_at is not None:
+                    db.session.commit()
+                    return second_factor.start(user, next_url)
                 session.clear()
                 login_user(user)
                 session["since"] = session["seen"] = int(time.time())
                 audit.record("login.success", user, user_id=user.id)
                 db.session.commit()
-                return redirect(_safe_next(request.args.get("next")) or landing_url(user))
+                return redirect(next_url or landing_url(user))
             throttle.record_failure(username, address)
             audit.record("login.failure", object_type="user", object_id=username[:64])
             error = gettext("Wrong username or password.")
@@ -134,3 +138,7 @@ def index():
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
     return redirect(url_for("auth.login"))
+
+
+# The second factor's views attach to this blueprint (they need the helpers above).
+from portal.auth import second_factor  # noqa: E402

@@ -17,8 +17,6 @@ from tenants.rls import (
 
 TENANT_OWNED = ("reports", "report_files", "report_reminders")
 PUBLISHED = ("unit_figures",)
-# Days after a period ends by which a unit's report is due, until the city changes them.
-DEFAULT_DEADLINES = {"month": 5, "quarter": 10, "half": 15, "year": 20, "adhoc": 7}
 
 
 # revision identifiers, used by Alembic.
@@ -159,10 +157,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_files_tenant_id'), ['tenant_id'], unique=False)
 
     # ### end Alembic commands ###
-    op.bulk_insert(
-        sa.table("report_deadlines", sa.column("period_kind", sa.String), sa.column("days_after_end", sa.Integer)),
-        [{"period_kind": kind, "days_after_end": days} for kind, days in DEFAULT_DEADLINES.items()],
-    )
+    # A unit's contacts of a period, for its reports (the date index alone scans the whole city's).
+    op.create_index("ix_contacts_tenant_on", "contacts", ["tenant_id", "on", "returnee_id"])
     if op.get_bind().dialect.name == "postgresql":
         for table in TENANT_OWNED:
             for statement in policy_statements(table):
@@ -173,6 +169,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_contacts_tenant_on", table_name="contacts")
     if op.get_bind().dialect.name == "postgresql":
         for table in TENANT_OWNED:
             for statement in drop_policy_statements(table):
