@@ -47,7 +47,7 @@ test: $(STAMP) translations lint
 bench: $(STAMP)
 	$(BIN)/python bench/generate.py --database portal_bench_10k --returnees 10000 --if-missing
 	$(BIN)/python bench/generate.py --database portal_bench --returnees 100000 --if-missing
-	$(BIN)/python bench/rollup.py --database portal_bench --memory portal_bench_10k,portal_bench --try-indexes
+	$(BIN)/python bench/rollup.py --database portal_bench --memory portal_bench_10k,portal_bench
 
 clean:
 	rm -rf $(VENV) instance

@@ -321,7 +321,9 @@ def main() -> None:
     args.contacts = args.contacts or 30 * args.returnees
     found = existing_signature(args.database)
     if args.if_missing and found == signature(args):
-        print(f"{args.database}: already generated ({found})")
+        # Kept data still follows the schema: later migrations (indexes included) run on it.
+        flask("db", "upgrade", database=args.database)
+        print(f"{args.database}: already generated ({found}), schema upgraded")
         return
     started = time.perf_counter()
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:

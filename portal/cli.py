@@ -110,6 +110,7 @@ def seed_command():
     from blueprints.returnees.facts import today
     from portal.demo import seed
     from portal.demo_people import seed_people
+    from portal.demo_reports import seed_reports
 
     accounts = seed()
     for username, role, unit, password in accounts:
@@ -119,6 +120,8 @@ def seed_command():
     people = seed_people(actor_id=None, today=today())
     if people:
         click.echo(f"{people} sample dossiers created")
+    for line in seed_reports(today()):
+        click.echo(line)
 
 
 def init_app(app) -> None:
