@@ -252,3 +252,19 @@ def test_the_english_catalogue_knows_every_string(extracted):
     catalogue = read_catalogue(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po", "en")
     missing = [f"{m.id!r} at {where(m)}" for m in extracted if catalogue.get(m.id, m.context) is None]
     assert not missing, "run `make extract-messages`; missing from the English catalogue:\n" + "\n".join(missing)
+
+
+# A translation call inside an f-string is invisible to message extraction: the text would stay
+# English in every locale while the completeness checks above stay green.
+_CALL_IN_FSTRING = re.compile(r"""\bf(["'])[^"'\n]*\{\s*(?:gettext|ngettext|lazy_gettext|_l|_)\(""")
+
+
+def test_no_translation_call_hides_inside_an_f_string():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("portal", "tenants", "blueprints", "workers")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if _CALL_IN_FSTRING.search(line)
+    ]
+    assert not offenders, "move the gettext call out of the f-string: " + ", ".join(offenders)

@@ -167,7 +167,9 @@ def _assignments(plan: UnitPlan, campaign: Campaign) -> list[dict]:
                 continue
             text = t.text.strip()
             if t.due_on and t.due_on != campaign.report_due_on:
-                text = f"{text} {gettext('Complete by %(date)s.', date=_dmy(t.due_on))}"
+                # (gettext outside the f-string: message extraction cannot read into one)
+                complete_by = gettext("Complete by %(date)s.", date=_dmy(t.due_on))
+                text = f"{text} {complete_by}"
             items.append(text)
         groups.append({"heading": f"{number}. {AGENCY_LABELS.get(agency, agency)}", "tasks": items})
     return groups
@@ -175,6 +177,10 @@ def _assignments(plan: UnitPlan, campaign: Campaign) -> list[dict]:
 
 def compose(plan: UnitPlan, campaign: Campaign, unit) -> dict:
     """The document's words, in reading order (translated in the current locale)."""
+    headings = (
+        gettext("PURPOSE AND REQUIREMENTS"), gettext("CONTENT OF THE WORK"), gettext("ASSIGNMENT OF TASKS"),
+        gettext("ORGANISATION OF IMPLEMENTATION"),
+    )
     organisation = _lines(plan.organisation)
     if organisation and not organisation[-1].endswith("./."):
         organisation[-1] = organisation[-1].rstrip(".") + "./."  # Decree 30 closes the body with "./."
@@ -189,13 +195,13 @@ def compose(plan: UnitPlan, campaign: Campaign, unit) -> dict:
         "subject": gettext("Carrying out the special pardon work in %(year)s", year=campaign.year),
         "opening": _opening(campaign, unit),
         "sections": [
-            {"heading": f"{ROMAN[0]}. {gettext('PURPOSE AND REQUIREMENTS')}",
+            {"heading": f"{ROMAN[0]}. {headings[0]}",
              "dashes": _lines(plan.purpose), "numbered": [], "paragraphs": [], "groups": []},
-            {"heading": f"{ROMAN[1]}. {gettext('CONTENT OF THE WORK')}",
+            {"heading": f"{ROMAN[1]}. {headings[1]}",
              "dashes": [], "numbered": _lines(plan.content), "paragraphs": [], "groups": []},
-            {"heading": f"{ROMAN[2]}. {gettext('ASSIGNMENT OF TASKS')}",
+            {"heading": f"{ROMAN[2]}. {headings[2]}",
              "dashes": [], "numbered": [], "paragraphs": [], "groups": _assignments(plan, campaign)},
-            {"heading": f"{ROMAN[3]}. {gettext('ORGANISATION OF IMPLEMENTATION')}",
+            {"heading": f"{ROMAN[3]}. {headings[3]}",
              "dashes": [], "numbered": [], "paragraphs": organisation, "groups": []},
         ],
         "recipients_head": gettext("Recipients:"),
