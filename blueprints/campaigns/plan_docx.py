@@ -23,7 +23,7 @@ from docx.shared import Mm, Pt, RGBColor
 FONT = "Times New Roman"
 TEXT_WIDTH = Mm(210 - 30 - 15)
 NO_INDENT = Mm(0)
-ISSUER_WIDTH, NATION_WIDTH = Mm(68), Mm(97)
+ISSUER_WIDTH, NATION_WIDTH = Mm(62), Mm(103)
 CELL_MARGINS = 3.8  # Word's default cell padding, left and right
 PPR_AFTER_BORDER = (
     "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
@@ -82,7 +82,8 @@ def _styles(document) -> None:
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "vi-VN")
     normal.element.get_or_add_rPr().insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
-    for name, size, bold, italic in (("Plan Header", 13, False, False), ("Plan Header Bold", 13, True, False),
+    # Decree 30: the national title in 12–13 pt capitals; 12 keeps it on one line beside the issuer.
+    for name, size, bold, italic in (("Plan Header", 13, False, False), ("Plan Header Bold", 12, True, False),
                                      ("Plan Motto", 14, True, False), ("Plan Place Date", 14, False, True)):
         _paragraph_style(document, name, size, bold=bold, italic=italic, align=CENTER)
     _paragraph_style(document, "Title", 14, bold=True, align=CENTER, before=12)
@@ -94,7 +95,8 @@ def _styles(document) -> None:
     _paragraph_style(document, "Plan Recipients Head", 12, bold=True, italic=True, align=LEFT)
     _paragraph_style(document, "Plan Recipients", 11, align=LEFT)
     _paragraph_style(document, "Plan Signature", 14, bold=True, align=CENTER)
-    _paragraph_style(document, "Plan Rule", 2, align=CENTER)
+    # Space after, so a word processor does not draw the rule into the next line.
+    _paragraph_style(document, "Plan Rule", 2, align=CENTER, after=8)
 
 
 # ---- pieces ----
