@@ -165,9 +165,11 @@ def test_accounts_list_pages_by_50(admin, make_user):
 
 
 def test_admin_creates_a_unit_account_whose_password_works_once_shown(app, admin):
-    data = {"username": " Ng.Hai ", "full_name": "Nguyễn Hải", "role": "commune_police", "unit": "xa_an_khanh"}
+    data = {"username": " Ng.Hai ", "full_name": "Nguyễn Hải", "role": "commune_police", "unit": "xa_an_khanh",
+            "email": " hai@congan.example "}
     response = admin.post("/admin/users/new", data=data)
     assert response.status_code == 201
+    assert fetch(app, select(User.email).where(User.username == "ng.hai")) == [("hai@congan.example",)]
     assert response.headers["Cache-Control"] == "no-store"
     password = shown_password(response)
     assert len(password) >= 12
@@ -205,6 +207,7 @@ def test_admin_creates_a_city_account_without_a_unit(app, admin):
         ({"role": "", "unit": ""}, "role", "Choose a role."),
         ({"role": "commune_police", "unit": "no_such_unit"}, "unit", "Not a valid choice"),
         ({"role": "commune_police", "unit": "xa_an_khanh", "username": "a b"}, "username", "lowercase letters"),
+        ({"role": "commune_police", "unit": "xa_an_khanh", "email": "hai at congan"}, "email", "Not an e-mail"),
     ],
 )
 def test_create_errors_stand_next_to_the_field_and_keep_what_was_typed(app, admin, data, field_id, message):

@@ -200,3 +200,26 @@ def test_a_killed_build_leaves_nothing_and_a_fresh_worker_builds_it(s3_app, make
     assert (task.state, task.progress, task.attempts) == ("finished", 100, 2)
     rows = assert_files_match_storage(s3_app, moto)
     assert task.result == {"files": [r.id for r in rows]}
+
+
+def test_a_build_asked_while_redis_is_down_is_kept_and_built_once_when_it_is_back(_migrated, tmp_path, make_user,
+                                                                                moto, aws):
+    bucket = servers.new_bucket(moto)
+    storage = {"STORAGE_URL": f"s3://{bucket}/portal", "S3_ENDPOINT_URL": moto}
+    closed = f"redis://127.0.0.1:{servers.closed_port()}/0"
+    with servers.custom_app(_migrated, tmp_path / "down", JOBS_INLINE=False, REDIS_URL=closed, **storage) as down:
+        police = client_for(down, make_user("commune_police", CAT_HAI, locale="vi"))
+        people(down, 2)
+        report_id = new_report(down)
+        assert build(police, report_id).status_code == 303  # the page answers
+        assert police.get(f"/t/{CAT_HAI}/reports/{report_id}").status_code == 200
+        assert the_task(down).state == "pending" and file_rows(down) == []
+
+    with servers.custom_app(_migrated, tmp_path / "back", JOBS_INLINE=False, **storage) as back:
+        back.bucket = bucket
+        assert servers.flask_command(back, "jobs", "requeue").stdout.strip() == "1 job(s) queued"
+        servers.run_worker(back, "reports")
+        servers.run_worker(back, "reports")  # a second worker run finds nothing left to do
+        task = the_task(back)
+        assert (task.state, task.attempts) == ("finished", 1)
+        assert_files_match_storage(back, moto)  # one file per format, nothing else in the bucket

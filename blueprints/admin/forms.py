@@ -66,6 +66,14 @@ class AccountForm(MembershipForm):
         ],
     )
     full_name = StringField(_l("Full name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    # Where report reminders are sent; optional.
+    email = StringField(
+        _l("E-mail"), filters=[_strip],
+        validators=[
+            Optional(), Length(max=200),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not an e-mail address.")),
+        ],
+    )
 
 
 class RoleForm(FlaskForm):

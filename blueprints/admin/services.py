@@ -58,12 +58,14 @@ def username_taken(username: str) -> bool:
     return db.session.scalar(select(User.id).where(User.username == username)) is not None
 
 
-def create_account(username: str, full_name: str, role: Role, tenant: Tenant | None) -> tuple[User, str]:
+def create_account(
+    username: str, full_name: str, role: Role, tenant: Tenant | None, email: str | None = None
+) -> tuple[User, str]:
     """A new account with one membership and a random initial password, returned in clear once."""
     if username_taken(username):
         raise AdminError(_("This username is already taken."), "username")
     password = new_password()
-    user = User(username=username, full_name=full_name, password_hash=hash_password(password))
+    user = User(username=username, full_name=full_name, email=email or None, password_hash=hash_password(password))
     membership = Membership(tenant=tenant, role=role)
     user.memberships.append(membership)
     db.session.add(user)

@@ -64,7 +64,7 @@ def create_user():
         tenant = next((t for t in units if t.slug == form.unit.data), None)
         try:
             user, password = services.create_account(
-                form.username.data, form.full_name.data, Role(form.role.data), tenant
+                form.username.data, form.full_name.data, Role(form.role.data), tenant, email=form.email.data
             )
         except services.AdminError as exc:
             form[exc.field].errors.append(str(exc))
