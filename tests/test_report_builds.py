@@ -447,15 +447,27 @@ def test_report_dates_follow_the_period(app):
     assert parse(PERIOD).end == date(2026, 6, 30)
 
 
-def test_storage_down_fails_the_build_and_records_no_file(_migrated, tmp_path, make_user, aws):
+def test_storage_down_fails_the_build_and_records_no_file_and_a_retry_succeeds(
+    _migrated, tmp_path, make_user, aws, moto
+):
     from tests import servers
 
+    bucket = servers.new_bucket(moto)
     down = f"http://127.0.0.1:{servers.closed_port()}"
-    with servers.custom_app(_migrated, tmp_path, STORAGE_URL="s3://portal-files/x", S3_ENDPOINT_URL=down) as app:
-        police = servers.client_for(app, make_user("commune_police", CAT_HAI, locale="en"))
+    user_id = make_user("commune_police", CAT_HAI, locale="en")
+    with servers.custom_app(_migrated, tmp_path / "down", STORAGE_URL=f"s3://{bucket}/x", S3_ENDPOINT_URL=down) as app:
+        police = servers.client_for(app, user_id)
         report_id = new_report(app)
         assert build(police, report_id).status_code == 303
         with app.app_context(), use_tenant(tenant(CAT_HAI)):
             task = db.session.scalar(select(Task))
             assert task.state == "failed" and "StorageError" in task.message
         assert file_rows(app) == []
+        page = police.get(f"/t/{CAT_HAI}/jobs/{task.id}").get_data(as_text=True)
+        assert "failed" in page  # the user is told
+    with servers.custom_app(_migrated, tmp_path / "back", STORAGE_URL=f"s3://{bucket}/x", S3_ENDPOINT_URL=moto) as app:
+        police = servers.client_for(app, user_id)
+        assert build(police, report_id).status_code == 303
+        rows = file_rows(app)
+        assert sorted(r.format for r in rows) == ["pdf", "xlsx"]
+        assert servers.list_keys(moto, bucket) == sorted(f"x/{r.storage_key}" for r in rows)
