@@ -9,16 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from flask_login import current_user
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.campaigns.models import DRAFT, Campaign, LoanList, LoanListEntry, PlanDocument, PlanTask, UnitPlan
 from blueprints.reports.models import Report
-from blueprints.returnees.comment_service import can_delete, utc_now
+from blueprints.returnees.comment_queries import comment_items
 from blueprints.returnees.models import Returnee
-from portal.accounts import User
-from portal.comments import Comment
 from portal.extensions import db
 
 MAX_ID = 2**31 - 1
@@ -177,16 +174,4 @@ def documents_of(plan: UnitPlan | None) -> list[PlanDocument]:
 
 def comments_of(plan: UnitPlan) -> list[dict]:
     """The plan's comments with their authors, oldest first (one statement)."""
-    user_id = current_user.id if current_user.is_authenticated else None
-    now = utc_now()
-    rows = db.session.execute(
-        select(Comment, User.full_name, User.username)
-        .outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.target_type == COMMENT_TARGET, Comment.target_id == plan.id)
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
-    return [
-        {"comment": c, "author": full or name or "", "deletable": can_delete(c, user_id, now)}
-        for c, full, name in rows
-    ]
-
+    return comment_items(COMMENT_TARGET, plan.id, deletable=False)

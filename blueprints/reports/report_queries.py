@@ -5,19 +5,16 @@ every query, so another unit's report is simply not found: 404)."""
 from dataclasses import dataclass
 
 from flask import abort
-from flask_babel import to_user_timezone
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, raiseload
 
 from blueprints.reports import figures
 from blueprints.reports.models import Report, ReportFile
 from blueprints.reports.periods import Period
-from blueprints.returnees.comment_service import can_delete, utc_now
+from blueprints.returnees.comment_queries import comment_items
 from blueprints.returnees.models import Returnee
 from blueprints.returnees.queries import PER_PAGE, Page
 from portal.accounts import User
-from portal.comments import Comment
 from portal.extensions import db
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
@@ -83,23 +80,7 @@ def files_of(report: Report) -> list[ReportFile]:
 
 def comments_of(report: Report) -> list[dict]:
     """The report's comments, oldest first, with their authors' names: one statement."""
-    rows = db.session.execute(
-        select(Comment, User.full_name, User.username)
-        .outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.target_type == COMMENT_TARGET, Comment.target_id == report.id)
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
-    user_id = current_user.id if current_user.is_authenticated else None
-    now = utc_now()
-    return [
-        {
-            "comment": comment,
-            "author": _name(full_name, username) or "",
-            "at": to_user_timezone(comment.created_at),
-            "deletable": can_delete(comment, user_id, now),
-        }
-        for comment, full_name, username in rows
-    ]
+    return comment_items(COMMENT_TARGET, report.id)
 
 
 def counts_people(figure: figures.Figure) -> bool:

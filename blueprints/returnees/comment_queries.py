@@ -1,5 +1,5 @@
 """The comments of a dossier, read in one query (authors joined), for the dossier page's partial
-`returnees/_comments.html` and for the API.
+`_comments.html`, for the report and plan pages, and for the API.
 
 The dossier page calls `comments_context(returnee)` and passes the dict to its template:
     {% with ctx = comments %}…  or  render_template(..., **comments_context(returnee))
@@ -37,32 +37,38 @@ class CommentForm(FlaskForm):
     )
 
 
-def list_comments(returnee_id: int) -> list[tuple[Comment, str]]:
-    """(comment, author's name) oldest first; one query. Scoping keeps it inside the unit."""
+def list_comments(returnee_id: int, target_type: str = TARGET) -> list[tuple[Comment, str]]:
+    """(comment, author's name) of one dossier, report or plan, oldest first; one query. Scoping
+    keeps it inside the unit."""
     rows = db.session.execute(
         select(Comment, User.full_name, User.username)
         .outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.target_type == TARGET, Comment.target_id == returnee_id)
+        .where(Comment.target_type == target_type, Comment.target_id == returnee_id)
         .order_by(Comment.created_at, Comment.id)
     ).all()
     return [(comment, full_name or username or "") for comment, full_name, username in rows]
 
 
-def comments_context(returnee, form: CommentForm | None = None) -> dict:
-    """What `_comments.html` needs for this dossier: one query."""
+def comment_items(target_type: str, target_id: int, deletable: bool = True) -> list[dict]:
+    """What the `_comments.html` macro shows of one thread; `deletable=False` where the target is
+    closed (authors may otherwise delete their own within 15 minutes)."""
     user_id = current_user.id if current_user.is_authenticated else None
     now = utc_now()
-    items = [
+    return [
         {
             "comment": comment,
             "author": author,
             "at": to_user_timezone(comment.created_at),
-            "deletable": not returnee.is_closed and can_delete(comment, user_id, now),
+            "deletable": deletable and can_delete(comment, user_id, now),
         }
-        for comment, author in list_comments(returnee.id)
+        for comment, author in list_comments(target_id, target_type)
     ]
+
+
+def comments_context(returnee, form: CommentForm | None = None) -> dict:
+    """What `_comments.html` needs for this dossier: one query."""
     return {
-        "comments": items,
+        "comments": comment_items(TARGET, returnee.id, deletable=not returnee.is_closed),
         "comment_form": form or CommentForm(),
         "can_comment": can(g.get("role"), Permission.COMMENT) and not returnee.is_closed,
         "comment_returnee_id": returnee.id,
