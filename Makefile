@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 TRANSLATIONS := portal/translations
 
-.PHONY: demo test lint translations extract-messages serve clean
+.PHONY: demo test lint translations extract-messages serve clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,13 +27,20 @@ demo: $(STAMP) translations
 	$(BIN)/flask --app wsgi demo seed
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
+# The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-liberation; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r portal tenants blueprints workers
 
 # Two passes: the embedded default (SQLite, in-memory counters, jobs in-process), then the real
 # services (PostgreSQL with row-level security, Redis, rq workers, an S3 server on loopback).
-test: $(STAMP) translations lint
+test: $(STAMP) translations lint browser
 	eval "$$($(BIN)/python tests/services.py)" && \
 	echo "=== SQLite pass (embedded default) ===" && \
 	PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider && \

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -31,7 +31,7 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None]
     email: Mapped[str | None] = mapped_column(String(200))
     # Second factor (TOTP, RFC 6238): the last time step accepted, so a code is never accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted, see portal/auth/totp.py
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
 
@@ -43,11 +43,21 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        return self.session_token
+    # The secret of the session this request runs in (set at sign-in and when a session is loaded).
+    session_secret = None
+    current_session = None
+
+    def get_id(self) -> str | None:
+        return self.session_secret
 
     def end_all_sessions(self) -> None:
+        """Sign out everywhere: every session row ends, and a half-finished sign-in is forgotten."""
         self.session_token = new_session_token()
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == self.id, UserSession.ended_at.is_(None))
+            .values(ended_at=func.now())
+        )
 
     def role_in(self, tenant_id: int | None) -> Role | None:
         """The user's role in a unit (tenant_id) or at city level (None)."""
@@ -115,3 +125,28 @@ class ApiToken(db.Model):
     def issue(cls, user: User) -> tuple["ApiToken", str]:
         token = "hp_" + secrets.token_urlsafe(32)
         return cls(user=user, token_hash=hash_token(token)), token
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie holds a random secret; only its SHA-256 is stored here, so
+    the list of a user's sessions can be shown and any of them ended from the server side."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+
+    @classmethod
+    def open(cls, user: User, user_agent: str, address: str, now: datetime) -> tuple["UserSession", str]:
+        secret = secrets.token_urlsafe(32)
+        row = cls(
+            user_id=user.id, secret_hash=hash_token(secret), created_at=now, last_seen_at=now,
+            user_agent=user_agent[:200], address=address[:45],
+        )
+        return row, secret

@@ -7,17 +7,16 @@ not belong to answers 404 (no existence oracle); a role without the permission a
 endpoint that declares nothing is refused, so forgetting a check cannot open a route.
 """
 
-import time
 import uuid
 
-from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts import ApiToken, User, hash_token
-from portal.auth import totp
+from portal.auth import sessions, totp
 from portal.extensions import db
 from portal.permissions import PUBLIC, PUBLIC_ENDPOINTS, SIGNED_IN, can, declared_permission
 from tenants.context import set_tenant
@@ -53,22 +52,6 @@ def acting_user():
     return current_user if current_user.is_authenticated else None
 
 
-def _session_expired() -> bool:
-    """Idle timeout (SESSION_IDLE_SECONDS) and absolute lifetime (PERMANENT_SESSION_LIFETIME)."""
-    now = int(time.time())
-    cfg = current_app.config
-    started = session.get("since", now)
-    seen = session.get("seen", now)
-    if now - seen > cfg["SESSION_IDLE_SECONDS"]:
-        return True
-    if now - started > cfg["PERMANENT_SESSION_LIFETIME"].total_seconds():
-        return True
-    # Refreshing at most once a minute keeps most responses free of a new cookie.
-    if now - seen >= 60 or "seen" not in session:
-        session["seen"] = now
-    return False
-
-
 def _unauthenticated():
     if is_api_request():
         message = gettext("Sign-in required: send a valid bearer token.")
@@ -93,9 +76,8 @@ def check_request():
 
     if is_api_request():
         g.api_user = api_user()
-    elif current_user.is_authenticated and _session_expired():
-        logout_user()
-        session.clear()
+    elif current_user.is_authenticated:
+        sessions.touch()
     user = acting_user()
     if user is None:
         return _unauthenticated()
@@ -116,8 +98,9 @@ def check_request():
 
 
 def commit_audit(response):
-    """Persist audit events of a read-only request (changes commit their own transaction)."""
-    if g.get("audit_pending") and response.status_code < 400:
+    """Persist audit events and the session's last-seen time of a read-only request (changes commit
+    their own transaction)."""
+    if (g.get("audit_pending") or g.get("session_touched")) and response.status_code < 400:
         db.session.commit()
     return response
 

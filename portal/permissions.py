@@ -34,6 +34,8 @@ class Permission(StrEnum):
     DOSSIER_READ = "dossier.read"
     DOSSIER_READ_NATIONAL_ID = "dossier.read_national_id"
     DOSSIER_WRITE = "dossier.write"
+    # Everything held about one person, for a data-subject request (the police answer those).
+    DOSSIER_SUBJECT_EXPORT = "dossier.subject_export"
     COMMENT = "comment.write"
     REPORT_READ = "report.read"
     REPORT_PREPARE = "report.prepare"
@@ -59,7 +61,8 @@ _UNIT_READ = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMMUNE_POLICE: frozenset(
         _UNIT_READ
-        | {P.DOSSIER_READ_NATIONAL_ID, P.DOSSIER_WRITE, P.REPORT_PREPARE, P.CAMPAIGN_UNIT_WORK}
+        | {P.DOSSIER_READ_NATIONAL_ID, P.DOSSIER_WRITE, P.DOSSIER_SUBJECT_EXPORT, P.REPORT_PREPARE,
+           P.CAMPAIGN_UNIT_WORK}
     ),
     Role.COMMUNE_LEADER: frozenset(
         _UNIT_READ | {P.DOSSIER_READ_NATIONAL_ID, P.REPORT_APPROVE, P.CAMPAIGN_UNIT_APPROVE}

@@ -8,8 +8,8 @@ app as a role that owns nothing and cannot bypass row-level security.
 
 import os
 import secrets
-import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
-from portal.accounts import Membership, User
+from portal.accounts import Membership, User, UserSession
 from portal.app import create_app
 from portal.auth.passwords import hash_password
 from portal.extensions import db
@@ -178,16 +178,18 @@ def make_user(app):
 def sign_in(client, app, user_id: int) -> None:
     """Put a signed-in session in the client's cookie (the login form has its own tests)."""
     with app.app_context():
-        token = db.session.scalar(select(User.session_token).where(User.id == user_id))
+        user = db.session.get(User, user_id)
+        row, secret = UserSession.open(user, "", "127.0.0.1", datetime.now(UTC).replace(tzinfo=None))
+        db.session.add(row)
+        db.session.commit()
+        client.session_id = row.id
         db.session.remove()
-    now = int(time.time())
     with client.session_transaction() as session:
-        session["_user_id"] = token
+        session["_user_id"] = secret
         session["_fresh"] = True
         # Flask-Login's "strong" protection binds the session to the client's address and agent.
         with app.test_request_context(environ_base=client.environ_base):
             session["_id"] = _create_identifier()
-        session["since"] = session["seen"] = now
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from workers.attachments import Attachment
 from workers.tasks import Task
 
 # Rows that name a unit but are registry, audit or published-figure data (counts the city reads;
-# on PostgreSQL a unit may write only its own), read through reviewed paths only.
-REVIEWED_UNSCOPED = {"memberships", "audit_events", "unit_figures", "campaign_progress"}
+# on PostgreSQL a unit may write only its own), or the administrators' breach records (which units
+# a breach touched), read through reviewed paths only.
+REVIEWED_UNSCOPED = {"memberships", "audit_events", "unit_figures", "campaign_progress", "breach_record_units"}
 CAT_HAI, AN_KHANH = "dac_khu_cat_hai", "xa_an_khanh"
 
 

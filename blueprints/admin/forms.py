@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from portal.auth.forms import email_field
 from portal.permissions import CITY_ROLES, ROLE_LABELS, UNIT_ROLES, Role
 
 try:  # WTForms 3.3 deprecates (value, label) tuples for choices
@@ -67,13 +68,7 @@ class AccountForm(MembershipForm):
     )
     full_name = StringField(_l("Full name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     # Where report reminders are sent; optional.
-    email = StringField(
-        _l("E-mail"), filters=[_strip],
-        validators=[
-            Optional(), Length(max=200),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not an e-mail address.")),
-        ],
-    )
+    email = email_field()
 
 
 class RoleForm(FlaskForm):

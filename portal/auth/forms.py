@@ -1,9 +1,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from portal.auth.passwords import MIN_LENGTH
+
+
+def email_field() -> StringField:
+    """An optional e-mail address (where reminders are sent)."""
+    return StringField(
+        _l("E-mail"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[
+            Optional(), Length(max=200),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not an e-mail address.")),
+        ],
+    )
 
 
 class LoginForm(FlaskForm):
@@ -28,3 +39,7 @@ class PasswordChangeForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+
+
+class EmailForm(FlaskForm):
+    email = email_field()

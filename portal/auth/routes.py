@@ -1,17 +1,16 @@
 """Sign in, sign out, change password, pick a unit, pick a language."""
 
-import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from portal import audit
 from portal.accounts import User
-from portal.auth import throttle
+from portal.auth import sessions, throttle
 from portal.auth.forms import LoginForm, PasswordChangeForm
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.extensions import db
@@ -68,8 +67,7 @@ def login():
                     db.session.commit()
                     return second_factor.start(user, next_url)
                 session.clear()
-                login_user(user)
-                session["since"] = session["seen"] = int(time.time())
+                sessions.start(user)
                 audit.record("login.success", user, user_id=user.id)
                 db.session.commit()
                 return redirect(next_url or landing_url(user))
@@ -88,6 +86,11 @@ def logout():
     current_user.end_all_sessions()
     audit.record("logout", current_user)
     db.session.commit()
+    return signed_out()
+
+
+def signed_out():
+    """Forget this browser's session and go back to the sign-in page."""
     logout_user()
     session.clear()
     flash(gettext("You have signed out."), "info")
@@ -140,5 +143,5 @@ def index():
     return redirect(url_for("auth.login"))
 
 
-# The second factor's views attach to this blueprint (they need the helpers above).
-from portal.auth import second_factor  # noqa: E402
+# The second factor's and the account's views attach to this blueprint (they need the helpers above).
+from portal.auth import account, second_factor  # noqa: E402, F401

@@ -9,12 +9,12 @@ import time
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from portal import audit
 from portal.accounts import User
-from portal.auth import throttle, totp
+from portal.auth import sessions, throttle, totp
 from portal.auth.forms import CodeForm
 from portal.auth.routes import _safe_next, bp, landing_url
 from portal.extensions import db
@@ -36,8 +36,7 @@ def start(user: User, next_url: str | None):
 def finish(user: User, how: str):
     next_url = session.get("pending_next")
     session.clear()
-    login_user(user)
-    session["since"] = session["seen"] = int(time.time())
+    sessions.start(user)
     audit.record("login.success", user, user_id=user.id, reason=how)
     db.session.commit()
     return redirect(_safe_next(next_url) or landing_url(user))
