@@ -43,9 +43,9 @@ lint: $(STAMP)
 test: $(STAMP) translations lint browser
 	eval "$$($(BIN)/python tests/services.py)" && \
 	echo "=== SQLite pass (embedded default) ===" && \
-	PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider && \
+	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider && \
 	echo "=== PostgreSQL pass (row-level security, Redis, rq workers, S3) ===" && \
-	PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
+	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # Not a test (never part of `make test`): the city roll-up on generated city-scale data, timed
 # against hand-written SQL in the same run, and the worker's peak memory at two sizes. Needs the

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from blueprints.reports.cli import reports_cli
 from blueprints.returnees.cli import returnees_cli
+from portal import crypto
 from portal.accounts import ApiToken, Membership, User
 from portal.auth.passwords import MIN_LENGTH, hash_password
 from portal.extensions import db
@@ -68,6 +69,16 @@ def token_command(username):
     db.session.add(api_token)
     db.session.commit()
     click.echo(token)
+
+
+@users_cli.command("reencrypt")
+def reencrypt_command():
+    """Re-encrypt every stored second-factor key under the first key of DATA_ENCRYPTION_KEYS."""
+    users = db.session.scalars(select(User).where(User.totp_secret.is_not(None))).all()
+    for user in users:
+        user.totp_secret = crypto.reencrypt(user.totp_secret)
+    db.session.commit()
+    click.echo(f"re-encrypted {len(users)} second-factor keys")
 
 
 @jobs_cli.command("worker")

@@ -59,6 +59,8 @@ def from_environment() -> dict:
         "SESSION_IDLE_SECONDS": _int("SESSION_IDLE_SECONDS", 30 * 60),
         # Days a new account of a police, leader, city or admin role may work before enrolling a second factor.
         "TOTP_GRACE_DAYS": _int("TOTP_GRACE_DAYS", 7),
+        # Fernet keys for the TOTP secrets (portal/crypto.py); first encrypts, all decrypt.
+        "DATA_ENCRYPTION_KEYS": _list("DATA_ENCRYPTION_KEYS"),
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "vi",

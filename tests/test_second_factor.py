@@ -6,8 +6,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
+import pytest
 from sqlalchemy import func, select
 
+from portal import crypto
 from portal.accounts import RecoveryCode, User
 from portal.audit import AuditEvent
 from portal.auth import totp
@@ -46,6 +48,10 @@ def test_enrolment_shows_a_qr_code_and_turns_on_with_a_valid_code(app, login):
     assert page.status_code == 200 and b"<svg" in page.data
     secret = re.search(rb'class="secret">([A-Z2-7]+)<', page.data).group(1).decode()
 
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    pending = app.session_interface.get_signing_serializer(app).loads(cookie)["totp_setup"]
+    assert secret not in pending and secret not in cookie
+
     wrong = client.post("/account/second-factor", data={"code": "000000"})
     assert wrong.status_code == 422 and _user(app, client.user_id).totp_enabled_at is None
 
@@ -54,7 +60,11 @@ def test_enrolment_shows_a_qr_code_and_turns_on_with_a_valid_code(app, login):
     codes = re.findall(rb"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.data)
     assert len(codes) == totp.RECOVERY_CODES
     user = _user(app, client.user_id)
-    assert user.totp_enabled_at is not None and user.totp_secret == secret
+    assert user.totp_enabled_at is not None
+    # The key is stored encrypted: neither the column nor the enrolment cookie holds it in clear.
+    assert secret not in user.totp_secret
+    with app.app_context():
+        assert totp.stored_secret(user) == secret
     with app.app_context():
         stored = db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)).all()
         assert len(stored) == totp.RECOVERY_CODES
@@ -163,3 +173,30 @@ def test_other_roles_cannot_reset_a_second_factor(app, login, make_user):
     for role, unit in (("commune_police", CAT_HAI), ("city_police", None)):
         assert login(role, unit).post(f"/admin/users/{user_id}/reset-second-factor").status_code == 403
     assert _user(app, user_id).totp_enabled_at is not None
+
+
+def test_encryption_keys_rotate_without_losing_enrolments(app, login):
+    """A new key goes first, `users reencrypt` moves every key onto it, the old key can then go."""
+    from cryptography.fernet import Fernet
+
+    client = login("commune_police", CAT_HAI)
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+
+    def use_keys(*keys):
+        app.config["DATA_ENCRYPTION_KEYS"] = list(keys)
+        app.extensions.pop("portal_fernet", None)
+
+    try:
+        use_keys(old)
+        secret, _ = _enrol(app, client.user_id)
+        use_keys(new, old)
+        result = app.test_cli_runner().invoke(args=["users", "reencrypt"])
+        assert result.exit_code == 0 and "re-encrypted" in result.output
+        use_keys(new)
+        with app.app_context():
+            assert totp.stored_secret(db.session.get(User, client.user_id)) == secret
+        use_keys(old)
+        with app.app_context(), pytest.raises(crypto.InvalidToken):
+            totp.stored_secret(db.session.get(User, client.user_id))
+    finally:
+        use_keys()

@@ -12,7 +12,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, crypto
 from portal.accounts import User
 from portal.auth import sessions, throttle, totp
 from portal.auth.forms import CodeForm
@@ -84,8 +84,12 @@ def second_factor_setup():
         return render_template(
             "auth/second_factor.html", enabled=True, remaining=totp.remaining_recovery_codes(user)
         )
-    secret = session.get("totp_setup") or totp.new_secret()
-    session["totp_setup"] = secret
+    # The key being enrolled waits in the (signed, not secret) cookie encrypted.
+    try:
+        secret = crypto.decrypt(session["totp_setup"])
+    except (KeyError, crypto.InvalidToken):  # none yet, or made under a key since retired
+        secret = totp.new_secret()
+        session["totp_setup"] = crypto.encrypt(secret)
     form, status = CodeForm(), 200
     if form.validate_on_submit():
         if totp.accept_code(user, form.code.data, secret=secret):

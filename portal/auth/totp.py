@@ -17,6 +17,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
+from portal import crypto
 from portal.accounts import RecoveryCode, User
 from portal.extensions import db
 from portal.permissions import Role
@@ -73,7 +74,7 @@ def matching_step(secret: str, code: str, now: datetime | None = None) -> int | 
 def accept_code(user: User, code: str, secret: str | None = None, now: datetime | None = None) -> bool:
     """True once per valid code: the step is recorded with a conditional update, so two requests
     racing with the same code cannot both pass."""
-    step = matching_step(secret or user.totp_secret or "", code, now)
+    step = matching_step(secret or stored_secret(user), code, now)
     if step is None:
         return False
     last = user.totp_last_step if user.totp_last_step is not None else -1
@@ -119,8 +120,13 @@ def remaining_recovery_codes(user: User) -> int:
     ).all())
 
 
+def stored_secret(user: User) -> str:
+    """The user's TOTP key, decrypted (the column holds it encrypted, see portal/crypto.py)."""
+    return crypto.decrypt(user.totp_secret) if user.totp_secret else ""
+
+
 def enable(user: User, secret: str, now: datetime | None = None) -> list[str]:
-    user.totp_secret, user.totp_enabled_at = secret, now or _now()
+    user.totp_secret, user.totp_enabled_at = crypto.encrypt(secret), now or _now()
     return new_recovery_codes(user)
 
 

@@ -1,0 +1,120 @@
+"""Server-side sessions: each signed-in browser is a row the user can see and end; "sign out
+everywhere"; a copied cookie dies with its row; the account page keeps the e-mail address."""
+
+from sqlalchemy import select
+
+from portal.accounts import User, UserSession
+from portal.audit import AuditEvent
+from portal.extensions import db
+from tests.conftest import PASSWORD
+
+CAT_HAI = "dac_khu_cat_hai"
+HOME = f"/t/{CAT_HAI}/"
+
+
+def _browser(app, username, agent):
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = agent
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _username(app, user_id):
+    with app.app_context():
+        return db.session.scalar(select(User.username).where(User.id == user_id))
+
+
+def _rows(app, user_id):
+    with app.app_context():
+        return db.session.scalars(
+            select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.id)
+        ).all()
+
+
+def test_each_browser_is_listed_and_one_can_end_another(app, make_user):
+    user_id = make_user("commune_police", CAT_HAI)
+    name = _username(app, user_id)
+    laptop = _browser(app, name, "Laptop Firefox")
+    phone = _browser(app, name, "Phone Chrome")
+
+    rows = _rows(app, user_id)
+    assert [r.user_agent for r in rows] == ["Laptop Firefox", "Phone Chrome"]
+    assert all(r.address == "127.0.0.1" and len(r.secret_hash) == 64 for r in rows)
+
+    page = laptop.get("/account/sessions").get_data(as_text=True)
+    assert "Laptop Firefox" in page and "Phone Chrome" in page
+    assert page.count("Phiên này") == 1  # "This session" marks the laptop's own row only
+
+    ended = laptop.post(f"/account/sessions/{rows[1].id}/end")
+    assert ended.status_code == 302 and ended.headers["Location"].endswith("/account/sessions")
+    assert phone.get(HOME).status_code == 302  # the phone is signed out at once
+    assert laptop.get(HOME).status_code == 200
+    assert "Phone Chrome" not in laptop.get("/account/sessions").get_data(as_text=True)
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.user_id == user_id)).all()
+    assert "session.end" in actions
+
+
+def test_sign_out_everywhere_ends_every_session(app, make_user):
+    user_id = make_user("commune_leader", CAT_HAI)
+    name = _username(app, user_id)
+    first, second = _browser(app, name, "A"), _browser(app, name, "B")
+    response = first.post("/account/sessions/end-all")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert first.get(HOME).status_code == 302 and second.get(HOME).status_code == 302
+    assert all(r.ended_at is not None for r in _rows(app, user_id))
+
+
+def test_nobody_can_end_or_see_another_users_session(app, make_user):
+    victim_id, other_id = make_user("commune_police", CAT_HAI), make_user("commune_police", CAT_HAI)
+    victim = _browser(app, _username(app, victim_id), "Victim")
+    other = _browser(app, _username(app, other_id), "Other")
+    victim_row = _rows(app, victim_id)[0]
+    assert other.post(f"/account/sessions/{victim_row.id}/end").status_code == 404
+    assert "Victim" not in other.get("/account/sessions").get_data(as_text=True)
+    assert victim.get(HOME).status_code == 200
+
+
+def test_a_copied_cookie_is_useless_after_sign_out(app, make_user):
+    user_id = make_user("commune_police", CAT_HAI)
+    client = _browser(app, _username(app, user_id), "Browser")
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    stolen = client.get_cookie(cookie_name).value
+    assert client.post("/logout").status_code == 302
+
+    thief = app.test_client()
+    thief.environ_base["HTTP_USER_AGENT"] = "Browser"
+    thief.set_cookie(cookie_name, stolen)
+    assert thief.get(HOME).status_code == 302
+
+
+def test_the_session_secret_is_not_stored_in_clear(app, make_user):
+    user_id = make_user("commune_police", CAT_HAI)
+    client = _browser(app, _username(app, user_id), "Browser")
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    secret = app.session_interface.get_signing_serializer(app).loads(cookie)["_user_id"]
+    (row,) = _rows(app, user_id)
+    assert secret not in row.secret_hash and len(secret) >= 40
+
+
+def test_the_account_page_saves_an_email_address_and_keeps_bad_input(app, login):
+    client = login("commune_police", CAT_HAI)
+    bad = client.post("/account", data={"email": "not an address"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "not an address" in page and "Không phải địa chỉ thư điện tử" in page
+    good = client.post("/account", data={"email": " can.bo@haiphong.gov.vn "})
+    assert good.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, client.user_id).email == "can.bo@haiphong.gov.vn"
+    cleared = client.post("/account", data={"email": ""})
+    assert cleared.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, client.user_id).email is None
+
+
+def test_the_account_pages_need_a_signed_in_user(app):
+    anonymous = app.test_client()
+    for url in ("/account", "/account/sessions"):
+        assert anonymous.get(url).status_code == 302
+    assert anonymous.post("/account/sessions/end-all").status_code == 302
