@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from blueprints.reports.cli import reports_cli
 from blueprints.returnees.cli import returnees_cli
-from portal import crypto
+from portal import audit, crypto
 from portal.accounts import ApiToken, Membership, User
 from portal.auth.passwords import MIN_LENGTH, hash_password
 from portal.extensions import db
@@ -69,6 +69,24 @@ def token_command(username):
     db.session.add(api_token)
     db.session.commit()
     click.echo(token)
+
+
+@users_cli.command("end-sessions")
+@click.argument("username", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Every account (after a suspected breach).")
+def end_sessions_command(username, everyone):
+    """Sign USERNAME (or, with --all, every account) out of every browser."""
+    if bool(username) == everyone:
+        raise click.UsageError("give a USERNAME or --all")
+    query = select(User) if everyone else select(User).where(User.username == username.strip().lower())
+    users = db.session.scalars(query).all()
+    if not users:
+        raise click.ClickException(f"no user {username}")
+    for user in users:
+        user.end_all_sessions()
+    audit.record("users.end_sessions", object_type="users", object_id="all" if everyone else users[0].id)
+    db.session.commit()
+    click.echo(f"ended the sessions of {len(users)} account(s)")
 
 
 @users_cli.command("reencrypt")

@@ -118,3 +118,27 @@ def test_the_account_pages_need_a_signed_in_user(app):
     for url in ("/account", "/account/sessions"):
         assert anonymous.get(url).status_code == 302
     assert anonymous.post("/account/sessions/end-all").status_code == 302
+
+
+def test_an_administrator_ends_every_session_of_an_account(app, make_user, login):
+    user_id = make_user("commune_police", CAT_HAI)
+    name = _username(app, user_id)
+    laptop, phone = _browser(app, name, "Laptop"), _browser(app, name, "Phone")
+    admin = login("system_admin")
+    page = admin.get(f"/admin/users/{user_id}").get_data(as_text=True)
+    assert "Các phiên đăng nhập" in page
+    assert admin.post(f"/admin/users/{user_id}/end-sessions").status_code == 302
+    assert laptop.get(HOME).status_code == 302 and phone.get(HOME).status_code == 302
+    # Only administrators may do it.
+    police = login("commune_police", CAT_HAI)
+    assert police.post(f"/admin/users/{user_id}/end-sessions").status_code == 403
+
+
+def test_the_operator_can_sign_everyone_out(app, make_user):
+    first, second = make_user("commune_police", CAT_HAI), make_user("city_police")
+    a, b = _browser(app, _username(app, first), "A"), _browser(app, _username(app, second), "B")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "end-sessions"]).exit_code != 0  # neither a name nor --all
+    result = runner.invoke(args=["users", "end-sessions", "--all"])
+    assert result.exit_code == 0, result.output
+    assert a.get(HOME).status_code == 302 and b.get("/city/").status_code == 302

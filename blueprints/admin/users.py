@@ -13,7 +13,7 @@ from blueprints.admin.blueprint import bp
 from blueprints.admin.forms import AccountForm, MembershipForm, UserFilterForm, role_options, valid_data
 from portal import audit
 from portal.accounts import User
-from portal.auth import totp
+from portal.auth import sessions, totp
 from portal.extensions import db
 from portal.permissions import CITY_ROLES, UNIT_ROLES, Permission, Role, requires
 from portal.search import fold
@@ -41,6 +41,7 @@ def render_account(user: User, form: MembershipForm, status: int = 200):
         form=form,
         roles=roles,
         is_self=user.id == current_user.id,
+        active_sessions=len(sessions.active(user.id)),
     )
     return page, status
 
@@ -130,4 +131,16 @@ def reset_second_factor(user_id):
     audit.record("totp.reset", user)
     db.session.commit()
     flash(_("The second factor was reset. The user sets it up again at the next sign-in."), "info")
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@requires(Permission.ADMIN)
+def end_sessions(user_id):
+    """A stolen laptop or a suspected intrusion: every browser of the account signs out at once."""
+    user = load_user(user_id)
+    user.end_all_sessions()
+    audit.record("user.end_sessions", user)
+    db.session.commit()
+    flash(_("Every session of this account was ended."), "info")
     return redirect(url_for("admin.account", user_id=user.id))
