@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func, update
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -29,6 +30,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     password_changed_at: Mapped[datetime | None]
+    # Set when an administrator issued the password: it works for one sign-in, to choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     email: Mapped[str | None] = mapped_column(String(200))
     # Second factor (TOTP, RFC 6238): the last time step accepted, so a code is never accepted twice.
     totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted, see portal/auth/totp.py

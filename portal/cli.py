@@ -4,13 +4,14 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from blueprints.reports.cli import reports_cli
 from blueprints.returnees.cli import returnees_cli
 from portal import audit, crypto
 from portal.accounts import ApiToken, Membership, User
-from portal.auth.passwords import MIN_LENGTH, hash_password
+from portal.auth.passwords import hash_password, password_problem
 from portal.extensions import db
 from portal.permissions import CITY_ROLES, UNIT_ROLES, Role
 from tenants.cli import tenants_cli
@@ -24,8 +25,10 @@ demo_cli = AppGroup("demo", help="The seeded demonstration.")
 def create_user(username: str, role: Role, tenant_slug: str | None, password: str, full_name: str = "") -> User:
     """Create an account with one membership; raises click errors on bad input."""
     username = username.strip().lower()
-    if len(password) < MIN_LENGTH:
-        raise click.ClickException(f"the password needs at least {MIN_LENGTH} characters")
+    with force_locale("en"):
+        problem = password_problem(password, username, full_name)
+    if problem:
+        raise click.ClickException(f"the password is refused: {problem}")
     if role in UNIT_ROLES and not tenant_slug:
         raise click.ClickException(f"role {role} needs --tenant")
     if role in CITY_ROLES and tenant_slug:

@@ -23,6 +23,8 @@ from tenants.context import set_tenant
 
 # What a user who must enrol a second factor may still reach.
 ENROLMENT_ENDPOINTS = frozenset({"auth.second_factor_setup", "auth.logout", "auth.set_locale"})
+# What a user holding a password an administrator issued may still reach.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "auth.set_locale"})
 
 
 def is_api_request() -> bool:
@@ -81,20 +83,33 @@ def check_request():
     user = acting_user()
     if user is None:
         return _unauthenticated()
-    if not is_api_request() and endpoint not in ENROLMENT_ENDPOINTS and totp.enrolment_overdue(user):
-        return redirect(url_for("auth.second_factor_setup"))
+    if not is_api_request():
+        if user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            return redirect(url_for("auth.change_password"))
+        if endpoint not in ENROLMENT_ENDPOINTS and totp.enrolment_overdue(user):
+            return redirect(url_for("auth.second_factor_setup"))
 
     tenant_id = g.get("tenant_id")
     role = user.role_in(tenant_id)
     if tenant_id is not None and role is None:
+        _denied(user, 404)
         set_tenant(None)  # the error page must not show the unit either
         abort(404)
     g.role = role
     if required == SIGNED_IN:
         return None
     if not can(role, required):
+        _denied(user, 403)
         abort(403)
     return None
+
+
+def _denied(user, status: int) -> None:
+    """Failed authorisation goes to the application log (identifiers only, never personal data)."""
+    current_app.logger.warning(
+        "access denied status=%s user=%s endpoint=%s unit=%s method=%s request=%s",
+        status, user.id, request.endpoint, g.get("tenant_id"), request.method, g.request_id,
+    )
 
 
 def commit_audit(response):

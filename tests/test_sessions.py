@@ -46,7 +46,10 @@ def test_each_browser_is_listed_and_one_can_end_another(app, make_user):
     assert "Laptop Firefox" in page and "Phone Chrome" in page
     assert page.count("Phiên này") == 1  # "This session" marks the laptop's own row only
 
-    ended = laptop.post(f"/account/sessions/{rows[1].id}/end")
+    # Ending a session asks for the password again.
+    refused = laptop.post(f"/account/sessions/{rows[1].id}/end", data={"password": "wrong password"})
+    assert refused.status_code == 422 and phone.get(HOME).status_code == 200
+    ended = laptop.post(f"/account/sessions/{rows[1].id}/end", data={"password": PASSWORD})
     assert ended.status_code == 302 and ended.headers["Location"].endswith("/account/sessions")
     assert phone.get(HOME).status_code == 302  # the phone is signed out at once
     assert laptop.get(HOME).status_code == 200
@@ -60,7 +63,9 @@ def test_sign_out_everywhere_ends_every_session(app, make_user):
     user_id = make_user("commune_leader", CAT_HAI)
     name = _username(app, user_id)
     first, second = _browser(app, name, "A"), _browser(app, name, "B")
-    response = first.post("/account/sessions/end-all")
+    assert first.post("/account/sessions/end-all").status_code == 422  # no password: nothing ends
+    assert second.get(HOME).status_code == 200
+    response = first.post("/account/sessions/end-all", data={"password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
     assert first.get(HOME).status_code == 302 and second.get(HOME).status_code == 302
     assert all(r.ended_at is not None for r in _rows(app, user_id))
@@ -71,7 +76,7 @@ def test_nobody_can_end_or_see_another_users_session(app, make_user):
     victim = _browser(app, _username(app, victim_id), "Victim")
     other = _browser(app, _username(app, other_id), "Other")
     victim_row = _rows(app, victim_id)[0]
-    assert other.post(f"/account/sessions/{victim_row.id}/end").status_code == 404
+    assert other.post(f"/account/sessions/{victim_row.id}/end", data={"password": PASSWORD}).status_code == 404
     assert "Victim" not in other.get("/account/sessions").get_data(as_text=True)
     assert victim.get(HOME).status_code == 200
 
@@ -100,14 +105,19 @@ def test_the_session_secret_is_not_stored_in_clear(app, make_user):
 
 def test_the_account_page_saves_an_email_address_and_keeps_bad_input(app, login):
     client = login("commune_police", CAT_HAI)
-    bad = client.post("/account", data={"email": "not an address"})
+    bad = client.post("/account", data={"email": "not an address", "password": PASSWORD})
     page = bad.get_data(as_text=True)
-    assert bad.status_code == 200 and "not an address" in page and "Không phải địa chỉ thư điện tử" in page
-    good = client.post("/account", data={"email": " can.bo@haiphong.gov.vn "})
+    assert bad.status_code == 422 and "not an address" in page and "Không phải địa chỉ thư điện tử" in page
+    # The password is asked again: an open session alone cannot redirect the account's mail.
+    unconfirmed = client.post("/account", data={"email": "ke.gian@example.com", "password": "wrong password"})
+    assert unconfirmed.status_code == 422 and "ke.gian@example.com" in unconfirmed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, client.user_id).email is None
+    good = client.post("/account", data={"email": " can.bo@haiphong.gov.vn ", "password": PASSWORD})
     assert good.status_code == 302
     with app.app_context():
         assert db.session.get(User, client.user_id).email == "can.bo@haiphong.gov.vn"
-    cleared = client.post("/account", data={"email": ""})
+    cleared = client.post("/account", data={"email": "", "password": PASSWORD})
     assert cleared.status_code == 302
     with app.app_context():
         assert db.session.get(User, client.user_id).email is None
@@ -142,3 +152,14 @@ def test_the_operator_can_sign_everyone_out(app, make_user):
     result = runner.invoke(args=["users", "end-sessions", "--all"])
     assert result.exit_code == 0, result.output
     assert a.get(HOME).status_code == 302 and b.get("/city/").status_code == 302
+
+
+def test_a_refused_request_is_logged_without_personal_data(app, login, caplog):
+    other_unit = login("commune_police", "xa_an_khanh")
+    front = login("mttq_member", CAT_HAI)
+    with caplog.at_level("WARNING", logger=app.logger.name):
+        assert other_unit.get(HOME).status_code == 404
+        assert front.post(f"/t/{CAT_HAI}/returnees/new", data={}).status_code == 403
+    denied = [r.getMessage() for r in caplog.records if r.getMessage().startswith("access denied")]
+    assert len(denied) == 2
+    assert f"status=404 user={other_unit.user_id}" in denied[0] and "status=403" in denied[1]

@@ -65,7 +65,10 @@ def create_account(
     if username_taken(username):
         raise AdminError(_("This username is already taken."), "username")
     password = new_password()
-    user = User(username=username, full_name=full_name, email=email or None, password_hash=hash_password(password))
+    user = User(
+        username=username, full_name=full_name, email=email or None, password_hash=hash_password(password),
+        must_change_password=True,
+    )
     membership = Membership(tenant=tenant, role=role)
     user.memberships.append(membership)
     db.session.add(user)
@@ -105,6 +108,7 @@ def reset_password(user: User, actor: User) -> str:
         raise AdminError(_("Change your own password from your account page."))
     password = new_password()
     user.password_hash = hash_password(password)
+    user.must_change_password = True
     user.end_all_sessions()
     db.session.flush()
     audit.record("user.password_reset", user)

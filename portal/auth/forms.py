@@ -3,8 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from portal.auth.passwords import MIN_LENGTH
-
 
 def email_field() -> StringField:
     """An optional e-mail address (where reminders are sent)."""
@@ -24,13 +22,9 @@ class LoginForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_LENGTH, max=256, message=_l("At least %(n)d characters.", n=MIN_LENGTH)),
-        ],
-    )
+    # Length, leaked and guessable passwords are checked by passwords.password_problem in the view,
+    # which knows the user's own name.
+    new = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
@@ -43,3 +37,10 @@ class CodeForm(FlaskForm):
 
 class EmailForm(FlaskForm):
     email = email_field()
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """Sensitive account changes ask for the password again (a stolen open session is not enough)."""
+
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])

@@ -12,7 +12,7 @@ from portal import audit
 from portal.accounts import User
 from portal.auth import sessions, throttle
 from portal.auth.forms import LoginForm, PasswordChangeForm
-from portal.auth.passwords import hash_password, needs_rehash, verify_password
+from portal.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, password_problem, verify_password
 from portal.extensions import db
 from portal.permissions import Role, public, signed_in
 
@@ -102,12 +102,18 @@ def signed_out():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        problem = password_problem(form.new.data, current_user.username, current_user.full_name)
         if not verify_password(current_user.password_hash, form.current.data):
             form.current.errors.append(gettext("The current password is wrong."))
+        elif problem:
+            form.new.errors.append(problem)
+        elif form.new.data == form.current.data:
+            form.new.errors.append(gettext("Choose a password different from the current one."))
         else:
             user = current_user._get_current_object()
             user.password_hash = hash_password(form.new.data)
             user.password_changed_at = datetime.now(UTC).replace(tzinfo=None)
+            user.must_change_password = False
             user.end_all_sessions()
             audit.record("password.change", user)
             db.session.commit()
@@ -115,7 +121,7 @@ def change_password():
             session.clear()
             flash(gettext("Your password was changed. Please sign in again."), "info")
             return redirect(url_for("auth.login"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, min_length=MIN_LENGTH)
 
 
 @bp.route("/units")

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from portal import audit, crypto
 from portal.accounts import User
 from portal.auth import sessions, throttle, totp
-from portal.auth.forms import CodeForm
+from portal.auth.account import password_confirmed
+from portal.auth.forms import CodeForm, ConfirmForm
 from portal.auth.routes import _safe_next, bp, landing_url
 from portal.extensions import db
 from portal.permissions import public, signed_in
@@ -82,7 +83,8 @@ def second_factor_setup():
     user = current_user._get_current_object()
     if user.totp_enabled_at is not None:
         return render_template(
-            "auth/second_factor.html", enabled=True, remaining=totp.remaining_recovery_codes(user)
+            "auth/second_factor.html", enabled=True, remaining=totp.remaining_recovery_codes(user),
+            form=ConfirmForm(),
         )
     # The key being enrolled waits in the (signed, not secret) cookie encrypted.
     try:
@@ -112,6 +114,12 @@ def new_recovery_codes():
     user = current_user._get_current_object()
     if user.totp_enabled_at is None:
         return redirect(url_for("auth.second_factor_setup"))
+    form = ConfirmForm()
+    if not password_confirmed(form):
+        page = render_template(
+            "auth/second_factor.html", enabled=True, remaining=totp.remaining_recovery_codes(user), form=form
+        )
+        return page, 422
     codes = totp.new_recovery_codes(user)
     audit.record("totp.recovery_codes", user)
     db.session.commit()

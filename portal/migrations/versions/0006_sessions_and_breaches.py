@@ -65,6 +65,7 @@ def upgrade():
                existing_type=sa.VARCHAR(length=64),
                type_=sa.String(length=255),
                existing_nullable=True)
+        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # ### end Alembic commands ###
 
@@ -75,6 +76,7 @@ def downgrade():
     op.execute("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL")
     op.execute("DELETE FROM recovery_codes")
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('must_change_password')
         batch_op.alter_column('totp_secret',
                existing_type=sa.String(length=255),
                type_=sa.VARCHAR(length=64),

@@ -1,0 +1,103 @@
+"""Hardening a deployment relies on (ASVS items without a home elsewhere): production cookie and
+transport settings, generic error pages, no TRACE, no trust in client-set forwarding headers."""
+
+import pytest
+from sqlalchemy import select
+
+from portal import config
+from portal.app import create_app
+from portal.audit import AuditEvent
+from portal.extensions import db
+from portal.permissions import public
+from tests.conftest import PASSWORD, app_config
+
+
+@pytest.fixture
+def production_settings(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://portal_app@db/portal")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    return config.from_environment()
+
+
+def test_production_cookies_are_host_only_secure_httponly_and_samesite(production_settings):
+    assert production_settings["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert production_settings["SESSION_COOKIE_SECURE"] and production_settings["SESSION_COOKIE_HTTPONLY"]
+    assert production_settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert production_settings["REMEMBER_COOKIE_DURATION"].total_seconds() == 0  # no remember-me
+
+
+def test_the_session_cookie_is_set_as_configured(_migrated, tmp_path, make_user, app):
+    secure = create_app(app_config(
+        _migrated, tmp_path, SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-portal",
+    ))
+    user_id = make_user("commune_police", "dac_khu_cat_hai")
+    with app.app_context():
+        from portal.accounts import User
+
+        username = db.session.get(User, user_id).username
+    response = secure.test_client().post(
+        "/login", data={"username": username, "password": PASSWORD}, base_url="https://localhost"
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-portal=") and "Domain" not in cookie and "Path=/" in cookie
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    hsts = response.headers["Strict-Transport-Security"]
+    assert "includeSubDomains" in hsts and int(hsts.split("max-age=")[1].split(";")[0]) >= 365 * 24 * 3600
+
+
+def test_pages_declare_their_charset_and_are_not_cached(app, login):
+    client = login("commune_police", "dac_khu_cat_hai")
+    for url, content_type in (
+        ("/login", "text/html; charset=utf-8"),
+        ("/t/dac_khu_cat_hai/", "text/html; charset=utf-8"),
+        ("/api/v1/openapi.json", "application/json"),  # UTF-8 by definition (RFC 8259): no charset
+    ):
+        response = client.get(url)
+        assert response.headers["Content-Type"] == content_type, url
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert "object-src 'none'" in response.headers["Content-Security-Policy"], url
+
+
+def test_trace_is_not_served(app):
+    assert app.test_client().open("/login", method="TRACE").status_code == 405
+
+
+def test_a_client_cannot_choose_its_own_address(app, make_user):
+    """Without TRUSTED_PROXIES the address is the peer's: a forged X-Forwarded-For is ignored, so it
+    can neither dodge the per-address sign-in limit nor falsify the audit log."""
+    client = app.test_client()
+    client.post(
+        "/login", data={"username": "nobody-here", "password": "wrong"},
+        headers={"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"},
+    )
+    with app.app_context():
+        ip = db.session.scalar(
+            select(AuditEvent.ip).where(AuditEvent.action == "login.failure").order_by(AuditEvent.id.desc())
+        )
+    assert ip == "127.0.0.1"
+
+
+def test_an_unexpected_error_shows_a_generic_page_and_leaks_nothing(_migrated, tmp_path):
+    live = create_app(app_config(_migrated, tmp_path, TESTING=False))
+
+    @live.route("/explode")
+    @public
+    def explode():
+        raise RuntimeError("secret detail: connection string postgresql://user:pw@db")
+
+    @live.route("/api/v1/explode")
+    @public
+    def api_explode():
+        raise RuntimeError("secret detail")
+
+    page = live.test_client().get("/explode")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 500 and "secret detail" not in body and "Traceback" not in body
+    assert "chưa có gì được lưu" in body
+    api = live.test_client().get("/api/v1/explode")
+    assert api.status_code == 500 and api.get_json()["error"] == "internal_error"
+    assert "secret" not in api.get_data(as_text=True)
+
+
+def test_debug_is_off(app):
+    assert app.debug is False and app.config.get("DEBUG") is False
