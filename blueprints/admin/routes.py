@@ -7,7 +7,7 @@ Views live in one module per idea; importing them here registers them on the blu
 from flask import render_template
 from sqlalchemy import func, select
 
-from blueprints.admin import audit_log, memberships, units, users  # noqa: F401  (registers views)
+from blueprints.admin import audit_log, breaches, memberships, units, users  # noqa: F401  (registers views)
 from blueprints.admin.blueprint import bp
 from portal.accounts import User
 from portal.extensions import db
