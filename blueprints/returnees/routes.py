@@ -10,6 +10,7 @@ from blueprints.returnees import (  # noqa: F401
     conviction_views,
     dossier_views,
     spreadsheet_views,
+    subject_access_views,
     transfer_views,
     views,
 )

@@ -195,7 +195,7 @@ def read_sheet(filename: str, data: bytes, max_rows: int) -> Sheet:
 # --- Writing ---------------------------------------------------------------------------------------
 
 
-def _cell(sheet, value, **style):
+def text_cell(sheet, value, **style):
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"  # text typed by a user is never a formula in the file we hand out
@@ -254,7 +254,7 @@ def export_workbook(rows: list[list]) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = max(14, len(header) + 4)
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, header, font=bold) for header in headers])
+    sheet.append([text_cell(sheet, header, font=bold) for header in headers])
     for values in rows:
-        sheet.append([_cell(sheet, value) for value in values])
+        sheet.append([text_cell(sheet, value) for value in values])
     return _save(book)
