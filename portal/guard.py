@@ -7,6 +7,7 @@ not belong to answers 404 (no existence oracle); a role without the permission a
 endpoint that declares nothing is refused, so forgetting a check cannot open a route.
 """
 
+import re
 import uuid
 
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
@@ -23,6 +24,7 @@ from tenants.context import set_tenant
 
 # What a user who must enrol a second factor may still reach.
 ENROLMENT_ENDPOINTS = frozenset({"auth.second_factor_setup", "auth.logout", "auth.set_locale"})
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,36}")  # audit_events.request_id holds 36
 # What a user holding a password an administrator issued may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "auth.set_locale"})
 
@@ -63,7 +65,9 @@ def _unauthenticated():
 
 
 def check_request():
-    g.request_id = request.headers.get("X-Request-Id", "")[:36] or str(uuid.uuid4())
+    # The proxy's id when it sends a well-formed one; anything else a client typed is replaced.
+    offered = request.headers.get("X-Request-Id", "")
+    g.request_id = offered if REQUEST_ID.fullmatch(offered) else str(uuid.uuid4())
     endpoint = request.endpoint
     if endpoint is None:
         return None  # 404/405 follow

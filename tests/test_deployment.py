@@ -167,7 +167,8 @@ def test_the_proxy_terminates_tls_and_forwards_what_the_app_trusts(monkeypatch):
     assert "443 ssl default_server" in values["listen"]
     assert values["ssl_certificate"] == ["/etc/nginx/certs/fullchain.pem"]
     assert "./certs:/etc/nginx/certs:ro" in service("proxy")["volumes"]
-    assert values["return"] == ["301 https://${SERVER_NAME}$request_uri"]
+    # Pages move to HTTPS; an API client on plain HTTP is refused, so its leaked token does not go unnoticed.
+    assert values["return"] == ["403", "301 https://${SERVER_NAME}$request_uri"]
     assert values["proxy_pass"] == ["http://web:8000"]
     headers = dict(args.split(None, 1) for args in values["proxy_set_header"])
     assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
@@ -182,6 +183,15 @@ def test_the_proxy_terminates_tls_and_forwards_what_the_app_trusts(monkeypatch):
     assert int(interpolated_default(env("web")["MAX_UPLOAD_BYTES"])) == app_limit
     read_timeout = int(values["proxy_read_timeout"][0].rstrip("s"))
     assert read_timeout > gunicorn_settings(monkeypatch)["timeout"]
+
+
+def test_the_proxy_logs_no_query_string_and_no_referrer():
+    directives = nginx_directives(TEMPLATE.read_text())
+    (log_format,) = [args for name, args in directives if name == "log_format"]
+    assert log_format.startswith("portal_private ") and "$uri" in log_format
+    for leaky in ("$request ", "$request_uri", "$args", "$query_string", "$http_referer"):
+        assert leaky not in log_format + " ", leaky
+    assert ("access_log", "/var/log/nginx/access.log portal_private") in directives
 
 
 def test_hsts_comes_from_the_app_in_production(monkeypatch):

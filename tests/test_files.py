@@ -379,3 +379,24 @@ def test_upload_store_and_download_through_s3(_migrated, tmp_path, make_user, mo
         response = download(client, CAT_HAI, attachment.id)
         assert response.status_code == 200 and response.data == PDF
         assert "filename*=UTF-8''Bi%C3%AAn" in response.headers["Content-Disposition"]
+
+
+def test_a_file_is_offered_under_the_extension_of_what_it_really_is(app, login):
+    """A PDF uploaded as "x.html" downloads as "x.pdf": no browser or program opens it as a page."""
+    police = login("commune_police", CAT_HAI)
+    assert upload(police, CAT_HAI, PDF, name="Biên bản Nguyễn Văn Ánh.html").status_code == 303
+    (attachment,) = attachments_of(app, CAT_HAI)
+    response = download(police, CAT_HAI, attachment.id)
+    disposition = response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert "Nguy%E1%BB%85n%20V%C4%83n%20%C3%81nh.pdf" in disposition and ".html" not in disposition
+
+
+def test_the_name_of_an_uploaded_file_never_travels_in_the_cookie(app, login):
+    """Flashed messages live in the signed (readable) session cookie; a scan's name is often a person's."""
+    police = login("commune_police", CAT_HAI)
+    upload(police, CAT_HAI, PDF, name=VIETNAMESE_NAME)
+    cookie = police.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    session = app.session_interface.get_signing_serializer(app).loads(cookie)
+    flashed = " ".join(message for _, message in session.get("_flashes", []))
+    assert flashed and "Nguyễn" not in flashed and "Nguyễn" not in str(session)

@@ -1,6 +1,8 @@
 """Hardening a deployment relies on (ASVS items without a home elsewhere): production cookie and
 transport settings, generic error pages, no TRACE, no trust in client-set forwarding headers."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +12,7 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.permissions import public
 from tests.conftest import PASSWORD, app_config
+from tests.helpers_returnees import make_returnee
 
 
 @pytest.fixture
@@ -101,3 +104,47 @@ def test_an_unexpected_error_shows_a_generic_page_and_leaks_nothing(_migrated, t
 
 def test_debug_is_off(app):
     assert app.debug is False and app.config.get("DEBUG") is False
+
+
+def test_a_forged_request_id_is_replaced(app, login):
+    """The request id lands in the logs and the audit log: only a well-formed one (the proxy's) is kept."""
+    client = login("commune_police", "dac_khu_cat_hai")
+    client.get("/t/dac_khu_cat_hai/returnees", headers={"X-Request-Id": "forged id; user=admin' OR 1=1 --"})
+    client.get("/t/dac_khu_cat_hai/returnees", headers={"X-Request-Id": "0f3c9a6e2b7d4c1a9e8f7a6b5c4d3e2f"})
+    with app.app_context():
+        ids = db.session.scalars(
+            select(AuditEvent.request_id).where(AuditEvent.user_id == client.user_id).order_by(AuditEvent.id)
+        ).all()
+    assert ids[-1] == "0f3c9a6e2b7d4c1a9e8f7a6b5c4d3e2f"
+    assert all("forged" not in (i or "") for i in ids)
+
+
+def test_referrer_policy_and_password_fields(app):
+    page = app.test_client().get("/login")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    html = page.get_data(as_text=True)
+    password = re.search(r'<input[^>]*name="password"[^>]*>', html).group(0)
+    assert 'type="password"' in password and 'autocomplete="current-password"' in password
+    assert "onpaste" not in html  # pasting and password managers are allowed
+
+
+def test_markup_typed_by_a_user_is_shown_as_text(app, login):
+    returnee_id = make_returnee(app, full_name="<script>alert(1)</script> Nguyễn Văn Bình")
+    client = login("commune_police", "dac_khu_cat_hai")
+    for url in ("/t/dac_khu_cat_hai/returnees", f"/t/dac_khu_cat_hai/returnees/{returnee_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+
+
+def test_an_unexpected_error_is_logged(_migrated, tmp_path, caplog):
+    live = create_app(app_config(_migrated, tmp_path, TESTING=False))
+
+    @live.route("/explode-quietly")
+    @public
+    def explode_quietly():
+        raise RuntimeError("boom")
+
+    with caplog.at_level("ERROR"):
+        assert live.test_client().get("/explode-quietly").status_code == 500
+    assert any(r.getMessage() == "unhandled error" and r.exc_info for r in caplog.records)

@@ -57,7 +57,7 @@ def test_enrolment_shows_a_qr_code_and_turns_on_with_a_valid_code(app, login):
 
     done = client.post("/account/second-factor", data={"code": pyotp.TOTP(secret).now()})
     assert done.status_code == 200
-    codes = re.findall(rb"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.data)
+    codes = re.findall(rb"<code>((?:[0-9a-f]{8}-){3}[0-9a-f]{8})</code>", done.data)
     assert len(codes) == totp.RECOVERY_CODES
     user = _user(app, client.user_id)
     assert user.totp_enabled_at is not None

@@ -91,6 +91,21 @@ def clean_filename(name: str | None) -> str:
     return unicodedata.normalize("NFC", base)[:200] or "file"
 
 
+EXTENSIONS = {PDF: (".pdf",), JPEG: (".jpg", ".jpeg"), PNG: (".png",)}
+
+
+def served_name(filename: str, content_type: str | None) -> str:
+    """The download name with the extension of what the file really is: a PDF uploaded as
+    "x.html" is offered as "x.pdf", so no program opens it as something else."""
+    wanted = EXTENSIONS.get(content_type or "")
+    if not wanted:
+        return filename
+    stem, dot, ext = filename.rpartition(".")
+    if dot and f".{ext.lower()}" in wanted:
+        return filename
+    return f"{stem if dot else filename}{wanted[0]}"
+
+
 def accept_upload(target_type: str, target_id: int | None, filename: str, data: bytes, uploaded_by: int | None):
     """Web tier: keep the raw bytes in quarantine and record a pending attachment (flushes only).
 

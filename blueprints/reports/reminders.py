@@ -9,6 +9,7 @@ failure is logged and the reminder row stays (the unit home shows it anyway).
 
 import logging
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -187,7 +188,8 @@ def notify(unit: Tenant, reminders: list[ReportReminder], addresses: list[str] |
 def send(settings: Mail, message: EmailMessage, recipients: list[str]) -> None:
     with smtplib.SMTP(settings.server, settings.port, timeout=30) as smtp:
         if settings.tls:
-            smtp.starttls()
+            # Checks the server's certificate and name (smtplib checks neither without a context).
+            smtp.starttls(context=ssl.create_default_context())
         if settings.username:
             smtp.login(settings.username, settings.password or "")
         smtp.send_message(message, to_addrs=recipients)

@@ -38,6 +38,7 @@ from workers.attachments import (
     discard_quarantine,
     download_token,
     read_download_token,
+    served_name,
 )
 from workers.runner import find_task, refresh_state, request_job
 from workers.storage import StorageError, storage
@@ -168,7 +169,7 @@ def file_download(attachment_id):
         io.BytesIO(data),
         mimetype=attachment.content_type or "application/octet-stream",
         as_attachment=True,
-        download_name=attachment.filename,
+        download_name=served_name(attachment.filename, attachment.content_type),
         etag=False,
     )
     response.headers["X-Content-SHA256"] = attachment.sha256
@@ -207,13 +208,14 @@ def _limit_mb() -> str:
 
 
 def _received_message(attachment: Attachment) -> str:
-    name = attachment.filename
+    # No file name here: flashed messages travel in the (signed, not encrypted) session cookie, and
+    # a scan's name is often a person's name. The list below the message shows the name.
     if attachment.state == STORED:
-        return gettext("The file “%(name)s” was checked and stored.", name=name)
+        return gettext("The file was checked and stored.")
     if attachment.state == REJECTED:
         reason = REJECT_LABELS.get(attachment.reject_reason, attachment.reject_reason)
-        return gettext("The file “%(name)s” was refused: %(reason)s", name=name, reason=reason)
-    return gettext("The file “%(name)s” was received; it is being checked.", name=name)
+        return gettext("The file was refused: %(reason)s", reason=reason)
+    return gettext("The file was received; it is being checked.")
 
 
 def _signed_url(attachment: Attachment) -> str:
