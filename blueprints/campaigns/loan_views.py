@@ -183,9 +183,9 @@ def loan_export(month):
     show_id = can(g.role, Permission.DOSSIER_READ_NATIONAL_ID)
     rows = loan_lists.entries(loan_list)
     data = loan_lists.workbook(loan_list, rows, g.tenant.name, show_id, loan_lists.certifier_name(loan_list))
+    name = f"mau-01-vay-von_{g.tenant.slug}_{month}.xlsx"  # read before the commit expires the unit
     audit.record("loan_list.export", loan_list, reason=f"rows={len(rows)} format=xlsx")
     db.session.commit()  # the export leaves with the response: its audit row must be saved first
-    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, etag=False,
-                         download_name=f"mau-01-vay-von_{g.tenant.slug}_{month}.xlsx")
+    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, etag=False, download_name=name)
     response.headers["Cache-Control"] = "no-store, private"
     return response

@@ -1,15 +1,16 @@
 """Read side of the help around a person, and the unit-level lists its home shows.
 
-Every function issues a fixed number of statements, whatever the number of rows (one per kind of row,
-joined where a page needs two kinds together), and never relies on lazy loading: the ORM
-relationships of SupportTeam are left alone and members are grouped here. Nothing filters by unit:
+Every function issues a fixed number of statements, whatever the number of rows, and never relies on
+lazy loading: the ORM relationships of SupportTeam are left alone and members are grouped here. Each
+list of one person is a `combined.Part`: read alone by the pages that show one list, read together
+(one statement) by the care overview and the dossier page. Nothing filters by unit:
 the scoping of tenants.scoping does, in joins and subqueries too.
 """
 
 from datetime import date, timedelta
 
 from flask import g
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from blueprints.returnees.care import (
     Assignment,
@@ -23,6 +24,7 @@ from blueprints.returnees.care import (
 )
 from blueprints.returnees.care_labels import LABELS
 from blueprints.returnees.care_rows import OverdueContact, ReviewDue, SupportRow, TeamView, age_flag, split_note
+from blueprints.returnees.combined import Part, entities, together
 from blueprints.returnees.community import Employer
 from blueprints.returnees.deadlines import (
     RuleNotFound,
@@ -62,55 +64,84 @@ def review_due(returnee: Returnee, reviews, on: date) -> ReviewDue | None:
     return ReviewDue(returnee.id, year, quarter, due_on, needed, needed and on > due_on)
 
 
-def teams_helping(returnee_id: int, on: date) -> list[TeamView]:
-    """The teams helping the person on `on`, each with its active members: one statement."""
-    rows = db.session.execute(
-        select(SupportTeam, TeamReturnee.since, TeamMember)
-        .join(TeamReturnee, TeamReturnee.team_id == SupportTeam.id)
-        .outerjoin(TeamMember, and_(TeamMember.team_id == SupportTeam.id, TeamMember.active.is_(True)))
-        .where(TeamReturnee.returnee_id == returnee_id, or_(TeamReturnee.until.is_(None), TeamReturnee.until >= on))
-        .order_by(SupportTeam.name, SupportTeam.id, TeamMember.is_leader.desc(), TeamMember.id)
-    ).all()
+def team_parts(returnee_id: int, on: date) -> dict[str, Part]:
+    """The links to the teams helping the person on `on` (each with its team), and those teams'
+    active members."""
+    current = (TeamReturnee.returnee_id == returnee_id, or_(TeamReturnee.until.is_(None), TeamReturnee.until >= on))
+    helping = select(TeamReturnee.team_id).where(*current).correlate(None)  # see combined.Part
+    return {
+        "teams": Part(TeamReturnee, current, (SupportTeam.name, SupportTeam.id), columns=(SupportTeam,),
+                      joins=((SupportTeam, SupportTeam.id == TeamReturnee.team_id),)),
+        "members": Part(TeamMember, (TeamMember.active.is_(True), TeamMember.team_id.in_(helping)),
+                        (TeamMember.is_leader.desc(), TeamMember.id)),
+    }
+
+
+def team_views(teams: list[tuple], members: list[tuple]) -> list[TeamView]:
+    """TeamViews from the rows of team_parts: each team once, its active members leader first."""
     views: dict[int, TeamView] = {}
-    for team, since, member in rows:
-        view = views.setdefault(team.id, TeamView(team, since))
-        if member is not None and member not in view.members:
-            view.members.append(member)
+    for link, team in teams:
+        views.setdefault(team.id, TeamView(team, link.since))
+    for (member,) in members:
+        if member.team_id in views:
+            views[member.team_id].members.append(member)
     return list(views.values())
 
 
-def support_rows(returnee_id: int) -> list[SupportRow]:
-    rows = db.session.execute(
-        select(SupportAction, Employer.name)
-        .outerjoin(Employer, Employer.id == SupportAction.employer_id)
-        .where(SupportAction.returnee_id == returnee_id)
-        .order_by(SupportAction.started_on.desc().nulls_first(), SupportAction.id.desc())
-    ).all()
+def teams_helping(returnee_id: int, on: date) -> list[TeamView]:
+    """The teams helping the person on `on`, each with its active members: one statement."""
+    return team_views(**together(team_parts(returnee_id, on)))
+
+
+def support_part(returnee_id: int) -> Part:
+    return Part(
+        SupportAction, (SupportAction.returnee_id == returnee_id,),
+        (SupportAction.started_on.desc().nulls_first(), SupportAction.id.desc()),
+        columns=(Employer.name,), joins=((Employer, Employer.id == SupportAction.employer_id),),
+    )
+
+
+def support_views(rows: list[tuple]) -> list[SupportRow]:
     return [SupportRow(action, name, *split_note(action.note)) for action, name in rows]
 
 
-def of_returnee(model, returnee_id: int, *order, limit=None, offset=0):
-    query = select(model).where(model.returnee_id == returnee_id).order_by(*order)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    return db.session.scalars(query).all()
+def support_rows(returnee_id: int) -> list[SupportRow]:
+    return support_views(support_part(returnee_id).rows())
+
+
+def contacts_part(returnee_id: int, limit=LAST_CONTACTS, offset=0) -> Part:
+    order = (Contact.on.desc(), Contact.id.desc())
+    return Part(Contact, (Contact.returnee_id == returnee_id,), order, limit=limit, offset=offset)
+
+
+def reviews_part(returnee_id: int) -> Part:
+    order = (QuarterlyReview.year.desc(), QuarterlyReview.quarter.desc())
+    return Part(QuarterlyReview, (QuarterlyReview.returnee_id == returnee_id,), order)
+
+
+def incidents_part(returnee_id: int) -> Part:
+    return Part(Incident, (Incident.returnee_id == returnee_id,), (Incident.on.desc(), Incident.id.desc()))
+
+
+def assignments_part(returnee_id: int) -> Part:
+    order = (Assignment.active.desc(), Assignment.created_at.desc(), Assignment.id.desc())
+    return Part(Assignment, (Assignment.returnee_id == returnee_id,), order)
 
 
 def contacts(returnee_id: int, limit=LAST_CONTACTS, offset=0):
-    return of_returnee(Contact, returnee_id, Contact.on.desc(), Contact.id.desc(), limit=limit, offset=offset)
+    return entities(contacts_part(returnee_id, limit, offset).rows())
 
 
 def reviews(returnee_id: int):
-    return of_returnee(QuarterlyReview, returnee_id, QuarterlyReview.year.desc(), QuarterlyReview.quarter.desc())
+    return entities(reviews_part(returnee_id).rows())
 
 
 def incidents(returnee_id: int):
-    return of_returnee(Incident, returnee_id, Incident.on.desc(), Incident.id.desc())
+    return entities(incidents_part(returnee_id).rows())
 
 
 def assignments(returnee_id: int):
-    order = (Assignment.active.desc(), Assignment.created_at.desc(), Assignment.id.desc())
-    return of_returnee(Assignment, returnee_id, *order)
+    return entities(assignments_part(returnee_id).rows())
 
 
 def assignment_due(returnee: Returnee) -> date | None:
@@ -142,13 +173,28 @@ def contact_state(returnee: Returnee, last_contact: date | None, on: date) -> di
         return none
 
 
-def care_context(returnee: Returnee, on: date | None = None) -> dict:
-    """Everything _care.html shows about one person: six statements, whatever the number of rows."""
+def care_parts(returnee_id: int, on: date) -> dict[str, Part]:
+    """The lists _care.html shows, for `combined.together` (alone, or with a page's other lists)."""
+    return {
+        "assignments": assignments_part(returnee_id),
+        "contacts": contacts_part(returnee_id),
+        "reviews": reviews_part(returnee_id),
+        **team_parts(returnee_id, on),
+        "support": support_part(returnee_id),
+        "incidents": incidents_part(returnee_id),
+    }
+
+
+def care_context(returnee: Returnee, on: date | None = None, rows: dict | None = None) -> dict:
+    """Everything _care.html shows about one person: one statement, whatever the number of rows.
+    `rows`: what a page already read of care_parts(returnee.id, on) along with its own lists."""
     on = on or today()
-    all_assignments = assignments(returnee.id)
+    if rows is None:
+        rows = together(care_parts(returnee.id, on))
+    all_assignments = entities(rows["assignments"])
     active = next((a for a in all_assignments if a.active), None)
-    recent = contacts(returnee.id)
-    all_reviews = reviews(returnee.id)
+    recent = entities(rows["contacts"])
+    all_reviews = entities(rows["reviews"])
     last_contact = recent[0].on if recent else None
     return {
         "care_today": on,
@@ -156,14 +202,14 @@ def care_context(returnee: Returnee, on: date | None = None) -> dict:
         "assignment": active,
         "assignment_history": [a for a in all_assignments if not a.active],
         "assignment_due_on": None if active else assignment_due(returnee),
-        "teams": teams_helping(returnee.id, on),
+        "teams": team_views(rows["teams"], rows["members"]),
         "contacts": recent,
         "last_contact_on": last_contact,
         **contact_state(returnee, last_contact, on),
         "reviews": all_reviews,
         "review_due": review_due(returnee, all_reviews, on),
-        "support_actions": support_rows(returnee.id),
-        "incidents": incidents(returnee.id),
+        "support_actions": support_views(rows["support"]),
+        "incidents": entities(rows["incidents"]),
         "care_labels": LABELS,
         "can_write_care": can(g.get("role"), Permission.DOSSIER_WRITE) and not returnee.is_closed,
     }

@@ -2,8 +2,10 @@
 
 The page gathers its own parts (identity, release, convictions, expected expungement, due dates,
 history) and the parts other features render in their partials, through their context functions:
-care_queries.care_context and comment_queries.comments_context (merged into the page's variables),
-transfer_queries.transfer_context (passed as `transfer`), each a fixed number of statements.
+care_queries.care_context, comment_queries.comments_context and attachments_context (merged into the
+page's variables), transfer_queries.transfer_context (passed as `transfer`). Every list of the page is
+read in one statement (combined.together), which those functions are given instead of reading their
+own: the page costs the same five statements (unit, user, dossier, audit, lists) whatever its rows.
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,12 +14,13 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.returnees import facts, lifecycle, queries, services
-from blueprints.returnees.attachment_queries import attachments_context
+from blueprints.returnees.attachment_queries import attachments_context, attachments_part
 from blueprints.returnees.blueprint import bp
-from blueprints.returnees.care_queries import care_context
-from blueprints.returnees.comment_queries import comments_context
+from blueprints.returnees.care_queries import care_context, care_parts
+from blueprints.returnees.combined import together
+from blueprints.returnees.comment_queries import comment_part, comments_context
 from blueprints.returnees.common import attach, can_write, refuse_if_closed, stale, stale_message
-from blueprints.returnees.transfer_queries import transfer_context
+from blueprints.returnees.transfer_queries import transfer_context, transfers_part
 from blueprints.returnees.transition_forms import transition_form
 from portal import audit
 from portal.extensions import db
@@ -42,10 +45,17 @@ def dossier(returnee_id):
     returnee = queries.dossier_or_404(returnee_id)
     audit.record("returnee.read", returnee)
     on = facts.today()
+    rows = together({
+        **care_parts(returnee.id, on),
+        "history": queries.history_part(returnee.id),
+        "transfers": transfers_part(returnee.id),
+        "comments": comment_part(returnee.id),
+        "attachments": attachments_part(returnee.id),
+    })
     writable = can_write() and not returnee.is_closed
     own = {
         "returnee": returnee,
-        "history": queries.history(returnee),
+        "history": rows["history"],
         "expungement": facts.expected_expungement(returnee, on),
         "due_dates": facts.due_dates(returnee),
         "today": on,
@@ -53,10 +63,15 @@ def dossier(returnee_id):
         "read_only": returnee.is_closed,
         "transitions": offered_transitions(returnee) if writable else [],
         # _transfer.html reads `transfer` when the page passes it (else it fetches it itself).
-        "transfer": transfer_context(returnee),
+        "transfer": transfer_context(returnee, rows["transfers"]),
     }
     # The partials' variables first: a name this page defines is never overridden by one of theirs.
-    context = {**care_context(returnee), **comments_context(returnee), **attachments_context(returnee), **own}
+    context = {
+        **care_context(returnee, on, rows),
+        **comments_context(returnee, rows=rows["comments"]),
+        **attachments_context(returnee, rows["attachments"]),
+        **own,
+    }
     return render_template("returnees/dossier.html", **context)
 
 

@@ -10,10 +10,11 @@ from datetime import date, timedelta
 
 from flask import abort, request, url_for
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import aliased, joinedload, raiseload
 
 from blueprints.returnees import deadlines
 from blueprints.returnees.care import Contact
+from blueprints.returnees.combined import Part
 from blueprints.returnees.models import Conviction, Returnee, StatusEvent
 from portal.accounts import User
 from portal.extensions import db
@@ -152,12 +153,15 @@ def conviction_or_404(returnee: Returnee, conviction_id: int) -> Conviction:
     return conviction if conviction is not None else abort(404)
 
 
+def history_part(returnee_id: int) -> Part:
+    """The status events, oldest first, each with the name of who recorded it."""
+    actor = aliased(User)  # another part read in the same statement may name users too
+    return Part(
+        StatusEvent, (StatusEvent.returnee_id == returnee_id,), (StatusEvent.on, StatusEvent.id),
+        columns=(actor.full_name,), joins=((actor, actor.id == StatusEvent.actor_id),),
+    )
+
+
 def history(returnee: Returnee) -> list[tuple[StatusEvent, str | None]]:
-    """The status events, oldest first, each with the name of who recorded it: one statement."""
-    rows = db.session.execute(
-        select(StatusEvent, User.full_name)
-        .outerjoin(User, User.id == StatusEvent.actor_id)
-        .where(StatusEvent.returnee_id == returnee.id)
-        .order_by(StatusEvent.on, StatusEvent.id)
-    ).all()
-    return [(event, name) for event, name in rows]
+    """(event, name of who recorded it), oldest first: one statement."""
+    return history_part(returnee.id).rows()

@@ -1,7 +1,7 @@
 """The read side of transfers: the unit's own Transfer rows only (never the other unit's), the
 expected takeover date, the start form, and what the dossier page's `_transfer.html` needs.
 
-The dossier page's `_transfer.html` reads `transfer_context(returnee)` (one query).
+The dossier page's `_transfer.html` reads `transfer_context(returnee)` (one query, or none: see there).
 """
 
 from datetime import date
@@ -10,10 +10,12 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import case, select
+from sqlalchemy.orm import aliased
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.returnees.care import Transfer
+from blueprints.returnees.combined import Part
 from blueprints.returnees.deadlines import RuleNotFound, due_date
 from blueprints.returnees.labels import mask_national_id
 from blueprints.returnees.models import Returnee
@@ -129,15 +131,22 @@ def find_transfer(transfer_id: int, direction: str | None = None) -> tuple[Trans
     return tuple(found) if found else None
 
 
-def transfer_context(returnee: Returnee) -> dict:
-    """What `_transfer.html` shows for this dossier: one query. The partial calls it itself (through
-    the blueprint's context processor) unless the page passes it as `transfer`."""
-    rows = db.session.execute(
-        select(Transfer, Tenant)
-        .join(Tenant, Tenant.id == Transfer.other_tenant_id)
-        .where(Transfer.returnee_id == returnee.id)
-        .order_by(Transfer.id.desc())
-    ).all()
+def transfers_part(returnee_id: int) -> Part:
+    """This unit's open or accepted transfer rows of the dossier, newest first, with the other unit
+    (cancelled ones are history the transfers pages show, not the dossier)."""
+    unit = aliased(Tenant)
+    return Part(
+        Transfer, (Transfer.returnee_id == returnee_id, Transfer.state.in_(("sent", "accepted"))),
+        (Transfer.id.desc(),), columns=(unit,), joins=((unit, unit.id == Transfer.other_tenant_id),),
+    )
+
+
+def transfer_context(returnee: Returnee, rows: list[tuple] | None = None) -> dict:
+    """What `_transfer.html` shows for this dossier: one query (none when the dossier page passes the
+    `transfers_part` rows it read with its other lists). The partial calls it itself (through the
+    blueprint's context processor) unless the page passes it as `transfer`."""
+    if rows is None:
+        rows = transfers_part(returnee.id).rows()
 
     def first(direction, state):
         return next(((t, unit) for t, unit in rows if t.direction == direction and t.state == state), None)
