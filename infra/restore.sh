@@ -35,6 +35,9 @@ fi
 
 # Ownership is kept (ALTER … OWNER TO the owner); grants are not: `tenants app-role` sets them.
 pg_restore --no-privileges --exit-on-error --single-transaction --dbname="$libpq_url" "$backup/database.dump"
+# A restored database has no planner statistics until autovacuum gets to it; the dossier page reads
+# its lists in one statement whose plan needs them (bench/README.md), so gather them now.
+psql --quiet --no-psqlrc --dbname="$libpq_url" --command="ANALYZE"
 
 case "$storage_url" in
     file://*)
