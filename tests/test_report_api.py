@@ -180,6 +180,8 @@ def test_other_unit_roles_build_existing_reports_but_cannot_open_one(app, client
     ({"period": 2026}, "period"),
     ({}, "period"),
     ({"period": "2026-03-01_2026-05-15"}, "period"),  # ad hoc: opened on the page
+    ({"period": "0000-Q1"}, "period"),  # no year 0 in the calendar (was a 500)
+    ({"period": "9999-Q4"}, "period"),  # its due date would fall after 9999-12-31 (was a 500)
     ({"period": Q2, "format": "pdf"}, "format"),
 ])
 def test_a_bad_period_is_a_field_error(app, client, headers_for, payload, field):
@@ -244,6 +246,8 @@ def test_the_rollup_takes_every_regular_period(client, headers_for, period):
 @pytest.mark.parametrize("url, field", [
     ("/api/v1/city/rollups/2026-Q9", "period"),
     ("/api/v1/city/rollups/2026-01-01_2026-02-01", "period"),
+    ("/api/v1/city/rollups/0000-01", "period"),  # found by the fuzz (tests/test_api_fuzz.py): were 500s
+    ("/api/v1/city/rollups/9999-H2", "period"),
     ("/api/v1/city/rollups/2026-Q3?source=everything", "source"),
 ])
 def test_a_bad_rollup_request_is_a_field_error(client, headers_for, url, field):

@@ -2,6 +2,7 @@
 city's board."""
 
 from blueprints.api.campaigns import BOARD_FILTERS, PROGRESS_COUNTS
+from blueprints.api.openapi_reports import STAMP
 from blueprints.api.openapi_returnees import TENANT, _errors, _json, _query
 from blueprints.campaigns import board
 from blueprints.campaigns.models import AGENCIES, CAMPAIGN_STATES, PLAN_DRAFT, PLAN_ISSUED, TASK_STATES
@@ -9,7 +10,6 @@ from blueprints.reports.models import STATUSES as REPORT_STATUSES
 
 REF = "#/components/schemas/"
 DATE = {"type": ["string", "null"], "format": "date"}
-STAMP = {"type": ["string", "null"], "format": "date-time"}
 TEXT = {"type": ["string", "null"]}
 CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 BOARD_QUERY = {

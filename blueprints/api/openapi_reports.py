@@ -1,20 +1,22 @@
 """The reports part of the OpenAPI document: a unit's reports, the build job, the city's roll-up."""
 
 from blueprints.api.openapi_returnees import PAGING, TENANT, _errors, _json, _list, _query
+from blueprints.api.reports import REGULAR_PERIOD
 from blueprints.reports.figures import KEYS, RATES
 from blueprints.reports.models import LIVE, REPORTED, SECTIONS, STATUSES
 from blueprints.reports.rollup import COMPLETENESS
 
 REF = "#/components/schemas/"
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$"
-PERIOD = {"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2026-09", "2026-Q3", "2026-H1", "2026"]}
+PERIOD = {"type": "string", "pattern": REGULAR_PERIOD.pattern, "examples": ["2026-09", "2026-Q3", "2026-H1", "2026"]}
 DATE = {"type": ["string", "null"], "format": "date"}
-STAMP = {"type": ["string", "null"], "format": "date-time"}
+# The API writes its moments in UTC without an offset (not RFC 3339's date-time, which needs one).
+STAMP = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$",
+         "description": "UTC, ISO 8601 without an offset: 2026-07-03T02:00:00."}
 REPORT_ID = {"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PERIOD_PARAM = {
     "name": "period", "in": "path", "required": True, "schema": PERIOD,
-    "description": "A month, quarter, half-year or year. Anything else (ad hoc spans included) is 422 with "
-                   "`fields.period`: the path names a period that cannot exist, not a missing record.",
+    "description": "A month, quarter, half-year or year, from 2000 to 2999. Anything else (ad hoc spans included) "
+                   "is 422 with `fields.period`: the path names a period that cannot exist, not a missing record.",
 }
 SOURCE_PARAM = {
     "name": "source", "in": "query", "required": False,

@@ -1,8 +1,9 @@
 """The returnee part of the OpenAPI document: paths under /t/{tenant_slug}/returnees and their schemas."""
 
-from blueprints.api.returnee_service import CREATE, WRITABLE
-from blueprints.api.validation import MAX_PER_PAGE, Spec
+from blueprints.api.returnee_service import CREATE, NOT_EMPTIED_ON_PATCH, PATCH, WRITABLE
+from blueprints.api.validation import MAX_INT, MAX_PER_PAGE, NATIONAL_ID, PHONE, Spec
 from blueprints.returnees.care import CONTACT_METHODS
+from blueprints.returnees.comment_service import MAX_BODY
 from blueprints.returnees.lifecycle import CLOSURE_GROUNDS, OVERDUE_STATES, REQUIRED_FACTS, STATUSES
 from blueprints.returnees.models import GROUPS, NEED_DOMAINS, NEED_STATES, RELEASE_KINDS
 
@@ -48,26 +49,44 @@ def _schema(spec: Spec) -> dict:
     if spec.kind == "bool":
         return {"type": ["boolean", "null"]}
     if spec.kind == "int":
-        return {"type": ["integer", "null"], "minimum": 1}
+        return {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_INT}
     if spec.kind == "needs":
         return {"type": ["object", "null"], "propertyNames": {"enum": list(NEED_DOMAINS)},
                 "additionalProperties": {"enum": list(NEED_STATES)}}
     if spec.kind == "national_id":
-        return {"type": ["string", "null"], "pattern": "^[0-9]{12}$"}
+        return {"type": ["string", "null"], "pattern": NATIONAL_ID.pattern}
     return {"type": ["string", "null"], "maxLength": spec.max}
 
 
-def _input(specs: dict[str, Spec], description: str) -> dict:
+def _field(spec: Spec, given: bool = False) -> dict:
+    """An input field as validation._clean reads it. Text is stripped and blank text counts as
+    absent, so a field that must be given (`given`, or required) takes neither null nor blanks."""
+    schema = dict(_schema(spec))
+    if spec.kind == "phone":
+        schema["pattern"] = PHONE.pattern
+    if given or spec.required:
+        schema["type"] = schema["type"][0]
+        if "enum" in schema:
+            schema["enum"] = [choice for choice in schema["enum"] if choice is not None]
+        if spec.kind == "text":
+            schema["pattern"] = r"\S"
+    return schema
+
+
+def _input(specs: dict[str, Spec], description: str, *, partial: bool = False, not_null=()) -> dict:
+    """A request body; with `partial` (PATCH) nothing is required, but what is sent must be valid and
+    a required field (or one of `not_null`) cannot be emptied."""
     return {
         "type": "object", "description": description, "additionalProperties": False,
-        "required": [name for name, spec in specs.items() if spec.required],
-        "properties": {name: _schema(spec) for name, spec in specs.items()},
+        "required": [] if partial else [name for name, spec in specs.items() if spec.required],
+        "properties": {name: _field(spec, name in not_null) for name, spec in specs.items()},
     }
 
 
 def _query(params: dict) -> list[dict]:
     return [
-        {"name": name, "in": "query", "required": False,
+        # The views read an empty value as no value (a form's untouched filter): `?status=` lists all.
+        {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
          "schema": {k: v for k, v in schema.items() if k != "description"},
          **({"description": schema["description"]} if "description" in schema else {})}
         for name, schema in params.items()
@@ -172,21 +191,45 @@ def _returnee() -> dict:
 
 
 def _transition() -> dict:
+    """One shape per target status: `to`, `on`, `version` and the facts of that status, all of them
+    required (transitions.read_transition refuses the facts of another status as unknown fields)."""
     from blueprints.api.transitions import COMMON, FACT_SPECS
 
-    needs = "; ".join(f"{to}: {', '.join(names) or '—'}" for to, names in REQUIRED_FACTS.items())
+    def shape(to: str) -> dict:
+        facts = {name: _field(FACT_SPECS[name], given=True) for name in REQUIRED_FACTS[to]}
+        if "commitment_signed" in facts:
+            facts["commitment_signed"] = {"const": True}  # a person is received once the commitment is signed
+        return {"type": "object", "additionalProperties": False, "required": ["to", *facts], "properties": {
+            **{name: _field(spec) for name, spec in COMMON.items()}, "to": {"const": to}, **facts,
+        }}
+
     return {
-        "type": "object", "additionalProperties": False, "required": ["to"],
-        "description": "Send only the facts of the target status, which are then required. "
-                       f"Facts by status: {needs}. `on` (the legal date) defaults to the status's own date "
-                       "fact, else today; `version` from a read refuses a lost update (409).",
-        "properties": {
-            **{name: _schema(spec) for name, spec in COMMON.items()},
-            "to": {"type": "string", "enum": [s for s in STATUSES if s != "transferring"]},
-            **{name: _schema(spec) for name, spec in FACT_SPECS.items()},
-        },
+        "type": "object",
+        "description": "`to` names the target status; send its facts, and nothing else. `on` (the legal date) "
+                       "defaults to the status's own date fact, else today; `version` from a read refuses a "
+                       "lost update (409). Entering `transferring` is the transfer flow's (409 here).",
+        "oneOf": [shape(to) for to in STATUSES if to != "transferring"],
     }
 
+
+# Request bodies the API accepts (given the dossier's state), for readers and for the fuzz tests.
+EXAMPLES = {
+    "ReturneeCreate": [
+        {"full_name": "Nguyễn Văn An", "sex": "male", "date_of_birth": "1990-05-01", "national_id": "031090001234",
+         "release_kind": "completed_sentence", "notice_received_on": "2026-05-04", "hamlet": "Thôn 1"},
+        {"full_name": "Trần Thị Bình", "sex": "female", "date_of_birth": "1985-11-20", "release_kind": "special_pardon",
+         "status": "received", "release_date": "2025-09-01", "reporting_deadline": "2025-09-11",
+         "reported_on": "2025-09-05", "work_session_minutes": "Biên bản làm việc số 12", "commitment_signed": True},
+    ],
+    "ReturneePatch": [{"phone": "0912 345 678", "address": "Số 3, đường Hà Sen"}],
+    "ReturneeTransition": [
+        {"to": "under_management", "group": "B", "dossier_opened_on": "2025-09-10"},
+        {"to": "closed", "closure_ground": "moved_residence", "closure_decision_number": "15/QĐ-UBND",
+         "closure_decision_date": "2026-03-02"},
+    ],
+    "ContactCreate": [{"on": "2026-06-01", "contact_person": "Trưởng thôn", "method": "visit",
+                       "content": "Gặp tại nhà; đang làm phụ hồ, gia đình ổn định."}],
+}
 
 DUE_DATE = {"type": "object", "description": "An expected (dự kiến) due date of the procedure.", "properties": {
     "key": {"type": "string"}, "due": DATE, "done_on": DATE, "description": {"type": "string"},
@@ -207,17 +250,25 @@ def schemas() -> dict:
     }
     from blueprints.api.returnee_notes import CONTACT
 
+    contact_create = _input(CONTACT, "A contact of the progress notebook: by a member of a support team "
+                                     "(`member_id`, an active member of this unit) or by `contact_person`.")
+    contact_create["anyOf"] = [{"required": ["member_id"], "properties": {"member_id": {"type": "integer"}}},
+                               {"required": ["contact_person"],
+                                "properties": {"contact_person": _field(CONTACT["contact_person"], given=True)}}]
     return {
         "Returnee": _returnee(),
         "ReturneeList": _list("Returnee"),
-        "ReturneeCreate": _input(CREATE, "status: expected (needs notice_received_on), released_not_reported "
-                                         "(needs release_date and reporting_deadline) or received."),
-        "ReturneePatch": _input({**WRITABLE, "version": Spec("int")}, "Only the fields sent change."),
-        "ReturneeTransition": _transition(),
+        "ReturneeCreate": {**_input(CREATE, "status: expected (needs notice_received_on), released_not_reported "
+                                            "(needs release_date and reporting_deadline) or received (needs "
+                                            "reported_on, work_session_minutes, commitment_signed)."),
+                           "examples": EXAMPLES["ReturneeCreate"]},
+        "ReturneePatch": {**_input(PATCH, "Only the fields sent change.", partial=True, not_null=NOT_EMPTIED_ON_PATCH),
+                          "examples": EXAMPLES["ReturneePatch"]},
+        "ReturneeTransition": {**_transition(), "examples": EXAMPLES["ReturneeTransition"]},
         "DueDate": DUE_DATE,
         "Contact": contact,
         "ContactList": _list("Contact"),
-        "ContactCreate": _input(CONTACT, "A contact of the progress notebook."),
+        "ContactCreate": {**contact_create, "examples": EXAMPLES["ContactCreate"]},
         "Comment": {"type": "object", "properties": {
             "id": {"type": "integer"}, "body": {"type": "string"}, "author_id": {"type": ["integer", "null"]},
             "author_name": TEXT, "created_at": {"type": "string"},
@@ -226,5 +277,6 @@ def schemas() -> dict:
             "items": {"type": "array", "items": {"$ref": REF + "Comment"}}, "total": {"type": "integer"},
         }},
         "CommentCreate": {"type": "object", "required": ["body"], "additionalProperties": False,
-                          "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 2000}}},
+                          "properties": {"body": {"type": "string", "pattern": r"\S", "maxLength": MAX_BODY}},
+                          "examples": [{"body": "Đã gặp gia đình, đề nghị hỗ trợ học nghề."}]},
     }

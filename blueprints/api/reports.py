@@ -6,6 +6,8 @@ person's row can reach it. Another unit's report is not found (scoping); a city 
 role, so the guard answers 404 on unit URLs, and a unit role has no city role, so 403 on city URLs.
 """
 
+import re
+
 from flask import abort, g, jsonify, request, url_for
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, select
@@ -15,7 +17,7 @@ from blueprints.api.serializers import iso
 from blueprints.api.validation import Invalid, collect, json_body, paging
 from blueprints.reports import figures, rollup, services
 from blueprints.reports.models import LIVE, REPORTED, Report
-from blueprints.reports.periods import BadPeriod, Period, parse
+from blueprints.reports.periods import Period, parse
 from portal import audit
 from portal.extensions import db
 from portal.permissions import Permission, can, requires
@@ -23,20 +25,23 @@ from workers.runner import request_job
 
 MAX_ID = 2**31 - 1
 SOURCES = (REPORTED, LIVE)
+REGULAR_PERIOD = re.compile(r"^2[0-9]{3}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$")
 
 
 def regular_period(text) -> Period:
-    """A month, quarter, half-year or year (ad hoc reports repeat a span, so they have no key to
-    find again: the API would open a new one per call)."""
-    if not isinstance(text, str):
-        raise Invalid({"period": gettext("A period such as 2026-09, 2026-Q3, 2026-H1 or 2026.")})
+    """A month, quarter, half-year or year, exactly as REGULAR_PERIOD (the document's pattern) says.
+    Ad hoc reports repeat a span, so they have no key to find again: the API would open a new one per
+    call. Years run from 2000 (as a bare year does) to 2999: periods.parse takes 0000-Q1, which is no
+    date, and 9999-Q4, whose due date falls past the calendar's end."""
+    if isinstance(text, str) and REGULAR_PERIOD.fullmatch(text):
+        return parse(text)
     try:
-        period = parse(text)
-    except BadPeriod as exc:
-        raise Invalid({"period": str(exc)}) from None
-    if period.kind == "adhoc":
+        kind = parse(text).kind if isinstance(text, str) else None
+    except ValueError:  # BadPeriod, or a date the calendar lacks
+        kind = None
+    if kind == "adhoc":
         raise Invalid({"period": gettext("Ad hoc reports are opened on the reports page.")})
-    return period
+    raise Invalid({"period": gettext("A period such as 2026-09, 2026-Q3, 2026-H1 or 2026.")})
 
 
 def report_json(report: Report) -> dict:

@@ -53,6 +53,8 @@ CREATE: dict[str, Spec] = {
     "commitment_signed": Spec("bool"),
 }
 PATCH: dict[str, Spec] = {**WRITABLE, "version": Spec("int")}
+# Optional when a dossier is opened (the column has a default), but a PATCH cannot empty it.
+NOT_EMPTIED_ON_PATCH = ("nationality",)
 READ_ONLY = frozenset(
     {"id", "age", "is_minor", "is_child", "version", "created_at", "updated_at", "convictions", "status_history",
      "due_dates"}
@@ -118,8 +120,9 @@ def update(returnee: Returnee, values: dict, today: date) -> list[str]:
     if expected_version is not None and expected_version != returnee.version:
         message = gettext("Someone else changed this dossier meanwhile. Reload it and apply your changes again.")
         raise Conflict(message, {"version": message}, code="stale")
-    if "nationality" in values and values["nationality"] is None:
-        raise Invalid({"nationality": gettext("This field is required.")})
+    emptied = [name for name in NOT_EMPTIED_ON_PATCH if name in values and values[name] is None]
+    if emptied:
+        raise Invalid(dict.fromkeys(emptied, gettext("This field is required.")))
     if "needs" in values and values["needs"] is None:
         values["needs"] = {}
     check_values({name: getattr(returnee, name) for name in WRITABLE} | values, today)

@@ -9,11 +9,12 @@ from flask import request
 from flask_babel import gettext
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-NATIONAL_ID = re.compile(r"^\d{12}$")
+NATIONAL_ID = re.compile(r"^[0-9]{12}$")  # ASCII digits: \d would take any script's digits
 PHONE = re.compile(r"^\+?[0-9 .()-]{6,20}$")
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
 MAX_PAGE = 100_000
+MAX_INT = 2**31 - 1  # the integer columns
 
 
 class Unreadable(Exception):
@@ -99,7 +100,7 @@ def _clean(spec: Spec, value):
     if spec.kind == "bool":
         return (value, None) if isinstance(value, bool) else (None, gettext("Must be true or false."))
     if spec.kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_INT
         return (value, None) if ok else (None, gettext("Must be a positive whole number."))
     if spec.kind == "needs":
         if not isinstance(value, dict) or not all(k in spec.keys and v in spec.choices for k, v in value.items()):
