@@ -16,6 +16,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=None)
     app.config.update(config_module.from_environment())
     app.config.update(overrides or {})
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     _ensure_secret(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:

@@ -26,6 +26,15 @@ def _list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+def engine_options(database_url: str) -> dict:
+    options = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        # Moments are stored without a zone and shown in Hải Phòng time: the database's clock
+        # (now(), server defaults) must write UTC whatever the server's TimeZone setting.
+        options["connect_args"] = {"options": "-c timezone=UTC"}
+    return options
+
+
 def from_environment() -> dict:
     """The settings of one deployment; embedded defaults when a variable is unset."""
     instance = Path(os.environ.get("PORTAL_INSTANCE_DIR", INSTANCE_DIR))
@@ -37,7 +46,6 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # Migrations run as the schema owner; the app connects as a role that owns nothing.
         "MIGRATION_DATABASE_URL": os.environ.get("MIGRATION_DATABASE_URL") or database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "QUEUE_PREFIX": os.environ.get("QUEUE_PREFIX", "portal"),
         "JOBS_INLINE": _bool("JOBS_INLINE", not os.environ.get("REDIS_URL")),

@@ -337,3 +337,12 @@ def test_statement_counts_do_not_grow_with_the_units_published(app, city, count_
 def _all_slugs(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(Tenant.slug)))
+
+
+def test_periods_outside_the_calendar_are_not_found_not_a_crash(app, login):
+    city = login("city_police")
+    for period in ("0000-Q1", "9999-Q4", "9999-H2", "1999", "2000-01-01_9999-12-31"):
+        response = city.get(f"/city/rollups/{period}")
+        assert response.status_code == 404, period
+    # The first year has no history before it: the trends show what exists.
+    assert city.get("/city/rollups/2000-Q1").status_code == 200

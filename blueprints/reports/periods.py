@@ -10,6 +10,7 @@ from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 
 KINDS = ("month", "quarter", "half", "year", "adhoc")
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 KIND_LABELS = {
     "month": _l("Month"),
     "quarter": _l("Quarter"),
@@ -84,10 +85,13 @@ class Period:
         return parse(_key_of(self.kind, self.start - timedelta(days=1)))
 
     def history(self, count: int) -> list["Period"]:
-        """This period and the `count - 1` before it, oldest first (for trends)."""
+        """This period and up to `count - 1` before it, oldest first (for trends); none before 2000."""
         periods = [self]
         while len(periods) < count:
-            periods.append(periods[-1].previous())
+            try:
+                periods.append(periods[-1].previous())
+            except BadPeriod:
+                break
         return periods[::-1]
 
 
@@ -113,13 +117,24 @@ def containing(kind: str, day: date) -> "Period":
 def adhoc(start: date, end: date) -> Period:
     if end < start:
         raise BadPeriod(gettext("The end of the period is before its start."))
+    if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+        raise BadPeriod(
+            gettext("A period must lie between the years %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
     if (end - start).days > 366 * 5:
         raise BadPeriod(gettext("An ad hoc period may span at most five years."))
     return Period("adhoc", f"{start.isoformat()}_{end.isoformat()}", start, end)
 
 
 def parse(text: str | None) -> Period:
+    """The period a key names; BadPeriod for anything else, years outside 2000–2999 included (no
+    record of this portal is older, and a due date must stay inside the calendar)."""
     text = (text or "").strip()
+    year = re.match(r"\d{4}", text)
+    if year and not FIRST_YEAR <= int(year[0]) <= LAST_YEAR:
+        raise BadPeriod(
+            gettext("“%(text)s” is not a period. Use 2026-09, 2026-Q3, 2026-H1 or 2026.", text=text[:40])
+        )
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         return Period("month", text, date(year, month, 1), _last_day(year, month))
