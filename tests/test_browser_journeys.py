@@ -28,7 +28,7 @@ from portal.extensions import db
 from tenants.context import use_tenant
 from tests import servers
 from tests.browser_support import PHONE, browser, journeys, live_app, live_url  # noqa: F401
-from tests.conftest import BACKEND, tenant
+from tests.conftest import BACKEND, PASSWORD, tenant
 
 CAT_HAI = "dac_khu_cat_hai"
 HAI_PHONG = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -115,7 +115,7 @@ def test_police_officer_registers_a_returnee_and_follows_them_up_to_a_loan(journ
     police.snap("1-second-factor", "Vai trò của bạn bắt buộc xác thực hai lớp", "Khóa thiết lập")
     authenticator = pyotp.TOTP(page.locator("code.secret").inner_text().strip())
     enrolment_code = authenticator.now()
-    fill(page, {"Mã": enrolment_code})
+    fill(page, {"Mã": enrolment_code, "Mật khẩu hiện tại": PASSWORD})
     page.get_by_role("button", name="Bật").click()
     expect(page.get_by_role("heading", name="Mã khôi phục")).to_be_visible()
     assert page.locator("ul.codes li").count() == 10

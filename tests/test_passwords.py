@@ -76,7 +76,8 @@ def test_a_password_issued_by_an_administrator_must_be_replaced_at_first_sign_in
     assert _change(officer, "bien xanh cat trang buoi som", current=issued).status_code == 302
     again = app.test_client()
     assert again.post("/login", data={"username": "can.bo.moi", "password": issued}).status_code == 401
-    assert again.post("/login", data={"username": "can.bo.moi", "password": "bien xanh cat trang buoi som"}).status_code == 302
+    chosen = {"username": "can.bo.moi", "password": "bien xanh cat trang buoi som"}
+    assert again.post("/login", data=chosen).status_code == 302
     assert again.get(f"/t/{CAT_HAI}/").status_code == 200
 
 

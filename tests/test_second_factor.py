@@ -52,10 +52,13 @@ def test_enrolment_shows_a_qr_code_and_turns_on_with_a_valid_code(app, login):
     pending = app.session_interface.get_signing_serializer(app).loads(cookie)["totp_setup"]
     assert secret not in pending and secret not in cookie
 
-    wrong = client.post("/account/second-factor", data={"code": "000000"})
+    # The password is asked again: a borrowed open session cannot bind another phone.
+    no_password = client.post("/account/second-factor", data={"code": pyotp.TOTP(secret).now()})
+    assert no_password.status_code == 422 and _user(app, client.user_id).totp_enabled_at is None
+    wrong = client.post("/account/second-factor", data={"code": "000000", "password": PASSWORD})
     assert wrong.status_code == 422 and _user(app, client.user_id).totp_enabled_at is None
 
-    done = client.post("/account/second-factor", data={"code": pyotp.TOTP(secret).now()})
+    done = client.post("/account/second-factor", data={"code": pyotp.TOTP(secret).now(), "password": PASSWORD})
     assert done.status_code == 200
     codes = re.findall(rb"<code>((?:[0-9a-f]{8}-){3}[0-9a-f]{8})</code>", done.data)
     assert len(codes) == totp.RECOVERY_CODES

@@ -35,6 +35,12 @@ class CodeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
 
 
+class EnrolForm(CodeForm):
+    """Turning the second factor on binds a phone to the account: the password is asked again."""
+
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
 class EmailForm(FlaskForm):
     email = email_field()
     password = PasswordField(_l("Current password"), validators=[DataRequired()])

@@ -16,7 +16,7 @@ from portal import audit, crypto
 from portal.accounts import User
 from portal.auth import sessions, throttle, totp
 from portal.auth.account import password_confirmed
-from portal.auth.forms import CodeForm, ConfirmForm
+from portal.auth.forms import CodeForm, ConfirmForm, EnrolForm
 from portal.auth.routes import _safe_next, bp, landing_url
 from portal.extensions import db
 from portal.permissions import public, signed_in
@@ -92,8 +92,8 @@ def second_factor_setup():
     except (KeyError, crypto.InvalidToken):  # none yet, or made under a key since retired
         secret = totp.new_secret()
         session["totp_setup"] = crypto.encrypt(secret)
-    form, status = CodeForm(), 200
-    if form.validate_on_submit():
+    form, status = EnrolForm(), 200
+    if password_confirmed(form):
         if totp.accept_code(user, form.code.data, secret=secret):
             codes = totp.enable(user, secret)
             session.pop("totp_setup", None)
@@ -101,6 +101,7 @@ def second_factor_setup():
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes)
         form.code.errors.append(gettext("This code is wrong or was already used."))
+    if form.errors:
         status = 422
     return render_template(
         "auth/second_factor.html", enabled=False, form=form, secret=secret, qr=totp.qr_svg(user, secret),
