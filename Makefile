@@ -47,14 +47,22 @@ test: $(STAMP) translations lint browser
 	echo "=== PostgreSQL pass (row-level security, Redis, rq workers, S3) ===" && \
 	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
 
-# Not a test (never part of `make test`): the city roll-up on generated city-scale data, timed
-# against hand-written SQL in the same run, and the worker's peak memory at two sizes. Needs the
-# PostgreSQL of BENCH_ADMIN_URL (default postgres@127.0.0.1:5432); the databases are generated once.
+# Not a test (never part of `make test`): DESIGN §14's measurements on generated city-scale data,
+# each a ratio taken in one run and printed beside its goal — the returnee list page under gunicorn
+# against a bare Flask endpoint (wrk, 8 clients), with and without row-level security; the city
+# roll-up against hand-written SQL and the worker's peak memory at two sizes; statements per request
+# at 10 and 1,000 rows. Needs the PostgreSQL of BENCH_ADMIN_URL (default postgres@127.0.0.1:5432);
+# the databases are generated once (about 15 minutes) and kept. See bench/README.md.
 .PHONY: bench
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing wrk for the web benchmark"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q wrk; }
 	$(BIN)/python bench/generate.py --database portal_bench_10k --returnees 10000 --if-missing
 	$(BIN)/python bench/generate.py --database portal_bench --returnees 100000 --if-missing
 	$(BIN)/python bench/rollup.py --database portal_bench --memory portal_bench_10k,portal_bench
+	$(BIN)/python bench/web.py --database portal_bench --small-database portal_bench_10k
 
 clean:
 	rm -rf $(VENV) instance

@@ -2,7 +2,7 @@
 contacts, reviews, support and incidents, loaded with PostgreSQL COPY into a dedicated database.
 
     .venv/bin/python bench/generate.py [--database portal_bench] [--returnees 100000]
-                                       [--contacts 3000000] [--seed 1] [--if-missing]
+                                       [--contacts 5000000] [--seed 1] [--if-missing]
 
 The database is created (or dropped and re-created) and migrated with `flask --app wsgi db
 upgrade` and `tenants sync`, exactly as a deployment is. Everything is drawn from one seeded
@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TODAY = date(2026, 11, 25)  # the data is "as of" this day; the benchmarked quarter is 2026-Q3
 YEAR_AGO = date(2025, 10, 1)  # contacts and reviews cover the last year or so
+# 100,000 returnees give about 5 million contacts (the city scale): people managed over the
+# year are seen every few days on average, some far more often, some rarely or never.
+CONTACTS_PER_PERSON = 50
 
 SURNAMES = (("Nguyễn", 38), ("Trần", 11), ("Lê", 9), ("Phạm", 7), ("Hoàng", 5), ("Vũ", 4), ("Phan", 4),
             ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 1), ("Ngô", 1), ("Dương", 1), ("Lý", 1), ("Đinh", 1),
@@ -207,8 +210,9 @@ def around(conn, folks: list[tuple], units: list[int], contacts: int, seed: int)
             if rng.random() < 0.7:
                 copy.row(tenant, rid, rng.choice(teams[tenant]), since + days(rng, 0, 30), closed)
         counts["team_returnees"] = copy.count
-    # Contacts: weekly-ish over the last year for those managed then; the spacing is set so the
-    # total comes near `contacts`. Some people are seen far more often, some never.
+    # Contacts: regular over the last year for those managed then; the spacing is set so the
+    # total comes near `contacts` (at 50 a returnee, every five or six days for most people). Some
+    # people are seen far more often, some never.
     rng = random.Random(seed + 3)
     spans = []
     for rid, tenant, _status, _rep, since, closed in managed:
@@ -314,11 +318,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="portal_bench")
     parser.add_argument("--returnees", type=int, default=100_000)
-    parser.add_argument("--contacts", type=int, help="about how many contacts in all (default: 30 a person)")
+    parser.add_argument("--contacts", type=int,
+                        help=f"about how many contacts in all (default: {CONTACTS_PER_PERSON} a person)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--if-missing", action="store_true", help="keep a database generated with these arguments")
     args = parser.parse_args()
-    args.contacts = args.contacts or 30 * args.returnees
+    args.contacts = args.contacts or CONTACTS_PER_PERSON * args.returnees
     found = existing_signature(args.database)
     if args.if_missing and found == signature(args):
         # Kept data still follows the schema: later migrations (indexes included) run on it.
