@@ -5,7 +5,7 @@ from datetime import date, datetime
 from babel import negotiate_locale
 from babel.numbers import format_decimal
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.permissions import ROLE_LABELS
@@ -36,8 +36,7 @@ def format_day(value: date | datetime | None) -> str:
 
 
 def format_moment(value: datetime | None) -> str:
-    """A moment in Hải Phòng time. Stored moments are naive UTC; an aware one is converted as it is."""
-    return to_user_timezone(value).strftime("%d/%m/%Y %H:%M") if value else ""
+    return value.strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 def format_vnd(amount: int | None) -> str:

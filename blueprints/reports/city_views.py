@@ -62,7 +62,7 @@ def _local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
-    return moment.replace(tzinfo=UTC).astimezone(zone)
+    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def fig_num(value) -> str:
