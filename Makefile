@@ -38,14 +38,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r portal tenants blueprints workers
 
+# Each pass keeps its scratch files (the SQLite database among them) in a folder of its own: pytest's
+# shared temporary folders are pruned by any other pytest started meanwhile on the machine.
 # Two passes: the embedded default (SQLite, in-memory counters, jobs in-process), then the real
 # services (PostgreSQL with row-level security, Redis, rq workers, an S3 server on loopback).
 test: $(STAMP) translations lint browser
 	eval "$$($(BIN)/python tests/services.py)" && \
 	echo "=== SQLite pass (embedded default) ===" && \
-	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider && \
+	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  --basetemp="$$(mktemp -d)" && \
 	echo "=== PostgreSQL pass (row-level security, Redis, rq workers, S3) ===" && \
-	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
+	PORTAL_REQUIRE_BROWSER=1 PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  --basetemp="$$(mktemp -d)"
 
 # Not a test (never part of `make test`): DESIGN §14's measurements on generated city-scale data,
 # each a ratio taken in one run and printed beside its goal — the returnee list page under gunicorn
