@@ -98,12 +98,14 @@ def flask_invocations(text: str) -> list[list[str]]:
 def resolve(app, words: list[str]) -> tuple[click.Command, list[str]]:
     """The click command that `flask --app wsgi WORDS` runs, and the words after its name."""
     group = FlaskGroup(create_app=lambda: app)
-    ctx = click.Context(group, obj=ScriptInfo(create_app=lambda: app))
     command: click.Command = group
     rest = list(words)
-    while isinstance(command, click.Group) and rest:
-        sub = command.get_command(ctx, rest[0])
-        if sub is None:
-            break
-        command, rest = sub, rest[1:]
+    # FlaskGroup pushes an app context as a resource of the click context: closing it (the `with`)
+    # pops it again, or every later request of this app would share its `g` and session.
+    with click.Context(group, obj=ScriptInfo(create_app=lambda: app)) as ctx:
+        while isinstance(command, click.Group) and rest:
+            sub = command.get_command(ctx, rest[0])
+            if sub is None:
+                break
+            command, rest = sub, rest[1:]
     return command, rest
