@@ -15,7 +15,7 @@ WITH assigned AS (
 ), complete AS (
     SELECT tenant_id, team_id FROM team_members
     WHERE active AND kind IN ('police', 'mass_organisation', 'village_cadre', 'family')
-    GROUP BY tenant_id, team_id HAVING count(DISTINCT kind) = 4
+    GROUP BY tenant_id, team_id HAVING count(DISTINCT kind) >= 4  -- as = 4, better estimated
 ), teamed AS (
     SELECT DISTINCT t.tenant_id, t.returnee_id FROM team_returnees t JOIN complete c USING (tenant_id, team_id)
     WHERE t.since <= %(end)s AND (t.until IS NULL OR t.until > %(end)s)

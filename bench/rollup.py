@@ -1,7 +1,8 @@
 """Benchmark of the city quarterly roll-up (not a test): in one run on the same database,
 
 (a) the app's `rollups.live` job — every active unit's figures computed and published unit by
-    unit, as the app's own login role (row-level security on), in-process;
+    unit, as the app's own login role (row-level security on), in-process, on one connection
+    and on several at once (each acting for one unit at a time);
 (b) the same figures for all units at once by a few hand-written SQL statements (GROUP BY
     tenant_id), as the database owner (no row-level security);
 
@@ -10,7 +11,8 @@ worker's peak memory (ru_maxrss of a fresh process running the job) on two datab
 different sizes (goal: flat).
 
     .venv/bin/python bench/rollup.py [--database portal_bench] [--memory portal_bench_10k,portal_bench]
-                                     [--period 2026-Q3] [--repeat 5] [--explain] [--try-indexes]
+                                     [--period 2026-Q3] [--repeat 5] [--connections 1,2,3]
+                                     [--explain] [--try-indexes]
 """
 
 # A benchmark, not a service: fixed scratch folders, our own script as the child process.
@@ -37,11 +39,11 @@ from generate import ADMIN_URL, url  # noqa: E402
 
 APP_ROLE = "portal_bench_app"
 GOAL = 1.5
-# Indexes we measured by hand (see README): created for --try-indexes, dropped afterwards.
+# Indexes not in the migrations, measured for --try-indexes (created, then dropped afterwards): a
+# unit's reviews of the quarter, instead of every review it ever had.
 CANDIDATE_INDEXES = {
-    "bench_contacts_tenant_on": 'CREATE INDEX bench_contacts_tenant_on ON contacts (tenant_id, "on", returnee_id)',
-    "bench_returnees_tenant_managed":
-        "CREATE INDEX bench_returnees_tenant_managed ON returnees (tenant_id, managed_since)",
+    "bench_reviews_tenant_quarter":
+        "CREATE INDEX bench_reviews_tenant_quarter ON quarterly_reviews (tenant_id, year, quarter)",
 }
 
 
@@ -68,44 +70,35 @@ def make_app(database: str, password: str):
     })
 
 
-def app_rollup(period_key: str) -> str:
-    """Run the roll-up the app runs; returns how (the job, or its loop until the job exists)."""
-    from portal.extensions import db
-
-    try:
-        import blueprints.reports.live  # noqa: F401  (registers the job)
-    except ImportError:
-        from sqlalchemy import select
-
-        from blueprints.reports import periods, services
-        from tenants.context import use_tenant
-        from tenants.models import Tenant
-
-        p = periods.parse(period_key)
-        for unit in db.session.scalars(select(Tenant).where(Tenant.active.is_(True))).all():
-            with use_tenant(unit):
-                services.publish_live(p)
-                db.session.commit()
-        return "loop of services.publish_live"
+def app_rollup(period_key: str, connections: int | None = None) -> None:
+    """Run the roll-up the app runs (the job, in-process), on `connections` connections at once
+    (by default as many as the app uses)."""
+    from blueprints.reports import live
     from workers import runner
 
+    if connections is not None:
+        live.CONNECTIONS = connections
     task = runner.request_city_job("rollups.live", actor_id=None, period=period_key)
     if task.state != "finished":
         raise SystemExit(f"the job did not finish: {task.state} {task.message}")
-    return "job rollups.live (in-process)"
 
 
-def timed(first, second, repeat: int) -> tuple[list[float], list[float]]:
-    """Alternate the two (after one warm-up run each), so a change in the machine's load during the
-    run weighs on both alike."""
-    first(), second()  # warm: caches, connection pool, first-use imports
-    runs: tuple[list[float], list[float]] = ([], [])
+def timed(contenders: list, repeat: int) -> list[list[float]]:
+    """Alternate the contenders (after one warm-up run each), so a change in the machine's load
+    during the run weighs on all alike."""
+    for func in contenders:
+        func()  # warm: caches, connection pool, first-use imports
+    runs: list[list[float]] = [[] for _ in contenders]
     for _ in range(repeat):
-        for func, out in zip((first, second), runs, strict=True):
+        for func, out in zip(contenders, runs, strict=True):
             started = time.perf_counter()
             func()
             out.append(time.perf_counter() - started)
     return runs
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def published(database: str, period_key: str) -> dict[int, dict]:
@@ -115,7 +108,7 @@ def published(database: str, period_key: str) -> dict[int, dict]:
     return {t: (f if isinstance(f, dict) else json.loads(f)) for t, f in rows}
 
 
-def compare(app_values: dict[int, dict], hand: dict[int, dict], keys: list[str]) -> int:
+def compare(app_values: dict[int, dict], hand: dict[int, dict], keys: list[str], label: str) -> int:
     wrong: dict[str, list] = {}
     for tenant_id, values in hand.items():
         got = app_values.get(tenant_id) or {}
@@ -124,14 +117,14 @@ def compare(app_values: dict[int, dict], hand: dict[int, dict], keys: list[str])
                 wrong.setdefault(key, []).append((tenant_id, got.get(key), values.get(key, 0)))
     for key, cases in wrong.items():
         app_sum, sql_sum = sum(c[1] or 0 for c in cases), sum(c[2] for c in cases)
-        print(f"  MISMATCH {key}: {len(cases)} units differ (app {app_sum:,} vs SQL {sql_sum:,} over them); "
+        print(f"  {label}: MISMATCH {key}: {len(cases)} units differ (app {app_sum:,} vs SQL {sql_sum:,} over them); "
               f"e.g. unit {cases[0][0]}: app {cases[0][1]} vs SQL {cases[0][2]}")
     if not wrong:
-        print(f"  hand-written SQL and the app agree on all {len(keys)} figures of all {len(hand)} units")
+        print(f"  {label}: hand-written SQL and the app agree on all {len(keys)} figures of all {len(hand)} units")
     return sum(len(c) for c in wrong.values())
 
 
-def measure(database: str, period_key: str, repeat: int) -> float:
+def measure(database: str, period_key: str, repeat: int, connections: list[int]) -> None:
     from blueprints.reports import figures, periods
     from portal.extensions import db
 
@@ -139,19 +132,27 @@ def measure(database: str, period_key: str, repeat: int) -> float:
     p = periods.parse(period_key)
     with app.app_context(), psycopg.connect(url(database)) as conn:
         units = [r[0] for r in conn.execute("SELECT id FROM tenants WHERE active ORDER BY id")]
-        how = app_rollup(period_key)
-        app_runs, sql_runs = timed(lambda: app_rollup(period_key), lambda: handwritten.run(conn, p, units), repeat)
+        contenders = {f"app (job rollups.live, {n} connection{'s' if n > 1 else ''})":
+                      (lambda n=n: app_rollup(period_key, n)) for n in connections}
+        contenders["hand-written SQL (5 statements, all units, owner)"] = lambda: handwritten.run(conn, p, units)
+        print(f"  before: {load()}")
+        runs = dict(zip(contenders, timed(list(contenders.values()), repeat), strict=True))
+        print(f"  after:  {load()}")
         hand = handwritten.run(conn, p, units)
+        sql_name, sql_runs = runs.popitem()
+        sql_median = statistics.median(sql_runs)
+        print(f"  {sql_name}: median {sql_median:.3f} s of {[round(r, 3) for r in sql_runs]}")
+        for name, times in runs.items():
+            ratio = statistics.median(times) / sql_median
+            print(f"  {name}: median {statistics.median(times):.3f} s of {[round(r, 3) for r in times]}; "
+                  f"RATIO app / SQL = {ratio:.2f}x   (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'MISSED'})")
+        for n in connections:  # each way must publish the hand-written SQL's figures, from scratch
+            conn.execute("DELETE FROM unit_figures WHERE period = %s AND source = 'live'", (period_key,))
+            conn.commit()
+            app_rollup(period_key, n)
+            compare(published(database, period_key), hand, figures.KEYS, f"{n} connection{'s' if n > 1 else ''}")
         db.session.remove()
         db.engine.dispose()
-    app_median, sql_median = statistics.median(app_runs), statistics.median(sql_runs)
-    ratio = app_median / sql_median
-    print(f"  app ({how}): median {app_median:.3f} s of {[round(r, 3) for r in app_runs]}")
-    print(f"  hand-written SQL (5 statements, all units, owner): median {sql_median:.3f} s of "
-          f"{[round(r, 3) for r in sql_runs]}")
-    print(f"  RATIO app / SQL = {ratio:.2f}x   (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'MISSED'})")
-    compare(published(database, period_key), hand, figures.KEYS)
-    return ratio
 
 
 def resident_kb() -> int:
@@ -167,7 +168,7 @@ def child_memory(database: str, period_key: str, password: str) -> None:
     app = make_app(database, password)
     with app.app_context():
         db.session.execute(db.text("SELECT 1"))
-        import blueprints.reports.live  # noqa: F401
+        import blueprints.reports.live  # noqa: F401  (registers the job)
         before, resident = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resident_kb()
         started = time.perf_counter()
         app_rollup(period_key)
@@ -249,24 +250,28 @@ def main() -> None:
     parser.add_argument("--memory", default="portal_bench_10k,portal_bench", help="databases for the memory test")
     parser.add_argument("--period", default="2026-Q3")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--connections", default="1,2,3",
+                        help="measure the app on each of these numbers of connections at once (the app uses "
+                             "blueprints.reports.live.CONNECTIONS)")
     parser.add_argument("--explain", action="store_true", help="print the plans of the app's statements")
     parser.add_argument("--try-indexes", action="store_true", help="measure again with the candidate indexes")
     parser.add_argument("--child-memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_memory:
         return child_memory(args.database, args.period, os.environ["BENCH_APP_PASSWORD"])
+    connections = [int(n) for n in args.connections.split(",")]
     with psycopg.connect(ADMIN_URL) as conn:
         print(f"PostgreSQL {conn.info.server_version}, {os.cpu_count()} CPUs; period {args.period}; "
-              f"{args.repeat} repetitions")
+              f"{args.repeat} repetitions; {load()}")
     indexes(args.database, create=False)
     print(f"== {args.database}: roll-up time, migrated schema")
-    measure(args.database, args.period, args.repeat)
+    measure(args.database, args.period, args.repeat, connections)
     if args.explain:
         explain(args.database, args.period)
     if args.try_indexes:
         indexes(args.database, create=True)
         print(f"== {args.database}: with {', '.join(CANDIDATE_INDEXES)} (created by hand, dropped after)")
-        measure(args.database, args.period, args.repeat)
+        measure(args.database, args.period, args.repeat, connections)
         if args.explain:
             explain(args.database, args.period)
         indexes(args.database, create=False)

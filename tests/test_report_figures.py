@@ -7,11 +7,13 @@ label leaves a convention open, the comment beside the count says which one is t
 """
 
 import calendar
+import dataclasses
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from blueprints.campaigns.models import Campaign
 from blueprints.reports import figures, periods, rollup, services
 from blueprints.returnees.models import Returnee
 from portal.extensions import db
@@ -210,6 +212,41 @@ def test_a_period_without_data_and_a_unit_without_data_count_nothing(populations
     other = db.session.scalar(select(Tenant).where(Tenant.slug.not_in(UNITS)).order_by(Tenant.code))
     with use_tenant(other):
         assert not any(figures.compute(periods.parse("2026")).values())
+
+
+# The records about one person; the others are the unit's own work (outreach, employers, teams…).
+ABOUT_A_PERSON = ("assignments", "team_people", "contacts", "reviews", "actions", "incidents")
+
+
+def test_a_campaigns_figures_count_its_people_and_the_units_own_work(populations):
+    """A special-pardon campaign's report counts what concerns the campaign's people, and the unit's
+    own work (outreach, employers, commendations, teams) whole: the same independent counts over
+    the campaign's half of the unit."""
+    slug = "xa_an_khanh"
+    pop = populations[slug]
+    campaign = Campaign(name="Đặc xá năm 2025", year=2025, pardon_decision_number="1244/QĐ-CTN",
+                        pardon_decision_date=date(2025, 8, 20), report_due_on=date(2025, 9, 10))
+    db.session.add(campaign)
+    db.session.commit()
+    chosen = {r.id for r in pop.people[::2]}
+    with use_tenant(tenant(slug)):
+        for person in db.session.scalars(select(Returnee).where(Returnee.id.in_(chosen))):
+            person.campaign_id = campaign.id
+        db.session.commit()
+    theirs = dataclasses.replace(
+        pop, people=[r for r in pop.people if r.id in chosen],
+        **{name: [x for x in getattr(pop, name) if x.returnee_id in chosen] for name in ABOUT_A_PERSON},
+    )
+    wrong, narrowed = {}, set()
+    with use_tenant(tenant(slug)):
+        for key in PERIOD_KEYS:
+            p = periods.parse(key)
+            got = figures.compute(p, campaign_id=campaign.id)
+            if d := diff(got, expected(theirs, p)[0]):
+                wrong[key] = d
+            narrowed |= {k for k, v in figures.compute(p).items() if v != got[k]}
+    assert not wrong, report(wrong)
+    assert {"under_management", "contacts_held", "reviews_due"} <= narrowed  # the test narrows
 
 
 def test_cases_list_exactly_the_people_each_figure_counts(populations):

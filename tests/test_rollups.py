@@ -194,6 +194,21 @@ def test_the_live_job_publishes_every_active_unit_and_its_totals_match(app, city
     assert "(113 units counted)" in html
 
 
+def test_the_live_job_reads_each_unit_in_one_statement_and_writes_it_in_one(app, city, count_queries):
+    """A unit's figures cost one round trip and its live row one more, whatever its data (the
+    benchmark's roll-up ratio rests on this; bench/README.md)."""
+    seed(app)
+    tables = {f.model.__tablename__ for f in figures.FIGURES if f.model is not None}
+    reads_data = re.compile(r"\b({})\b".format("|".join(sorted(tables))))
+    with app.app_context():
+        active = db.session.scalar(select(func.count()).select_from(Tenant).where(Tenant.active.is_(True)))
+    with count_queries() as q:
+        assert city.post(f"/city/rollups/{Q2}/live").status_code == 303
+    writes = [s for s in q.statements if s.startswith("INSERT INTO unit_figures")]
+    reads = [s for s in q.statements if reads_data.search(s) and s not in writes]
+    assert (len(reads), len(writes)) == (active, active)
+
+
 @pytest.mark.redis
 def test_the_live_job_runs_on_a_real_worker(_migrated, tmp_path, make_user):
     with servers.custom_app(_migrated, tmp_path, JOBS_INLINE=False) as queued:

@@ -92,11 +92,11 @@ PAGES = [
     page("job", f"{T}/jobs/{{task}}", 3),
     # Reports and campaigns of the unit.
     lst("reports", f"{T}/reports/"),
-    # A draft's live figures: one aggregate per table (15); one statement per unit brings it to 6.
-    page("report", f"{T}/reports/{{report}}", 15),
+    # A draft computes its live figures: one statement for all of them (blueprints/reports/figures.py).
+    page("report", f"{T}/reports/{{report}}", 6),
     page("report: edit", f"{T}/reports/{{report}}/edit", 3),
     page("report: people of a figure", f"{T}/reports/{{report}}/figures/{{figure}}", 5),
-    page("unit dashboard", f"{T}/reports/dashboard", 44),  # four quarters' live figures (→ 8, as above)
+    page("unit dashboard", f"{T}/reports/dashboard", 8),  # four quarters' live figures, one each
     lst("campaigns", f"{T}/campaigns/"),
     page("campaign", f"{T}/campaigns/{{cid}}", 11),
     page("campaign plan", f"{T}/campaigns/{{cid}}/plan", 5),
@@ -144,7 +144,7 @@ PAGES = [
     lst("api: contacts", f"{API_T}/returnees/{{rid}}/contacts", "api:police"),
     lst("api: comments", f"{API_T}/returnees/{{rid}}/comments", "api:police"),
     lst("api: reports", f"{API_T}/reports", "api:police"),
-    page("api: a report", f"{API_T}/reports/{{report}}", 14, "api:police"),  # live figures (→ 5, as above)
+    page("api: a report", f"{API_T}/reports/{{report}}", 5, "api:police"),  # live figures, as above
     page("api: a unit's campaign", f"{API_T}/campaigns/{{cid}}", 7, "api:police"),
     page("api: a job", f"{API}/jobs/{{task}}", 2, "api:police"),
     lst("api: campaigns", f"{API}/campaigns", "api:city"),

@@ -1,7 +1,7 @@
 """The figures of a unit's report (DESIGN.md §8), computed from the unit's rows by set-based queries.
 
 Each figure is defined once, as a condition on one table and a measure. The same definition gives
-the number (one aggregate query per table, every figure of that table a FILTERed aggregate) and the
+the number (every figure of a table a FILTERed aggregate, all tables in one statement) and the
 people it counts (the drill-down from a figure to its cases). Rates are derived from counts, so a
 city total is the ratio of summed counts, never a sum of rates.
 
@@ -10,17 +10,15 @@ Everything runs inside the current unit: the queries are ORM statements, scoped 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from blueprints.reports.conditions import (
     EMPLOYMENT,
     PAPERS,
     complete_teams,
-    days_between,
     incidents_of,
     loans_disbursed,
     managed_at,
@@ -216,107 +214,13 @@ KEYS = [f.key for f in FIGURES]
 # --- Computing -------------------------------------------------------------------------------------
 
 
-def _measure(figure: Figure, period: Period):
-    condition = figure.where(period)
-    if figure.measure == "rows":
-        return func.count().filter(condition)
-    if figure.measure == "persons":
-        return func.count(distinct(figure.model.returnee_id)).filter(condition)
-    how, column = figure.measure.split(":")
-    column = getattr(figure.model, column)
-    if how == "distinct":
-        return func.count(distinct(column)).filter(condition)
-    return func.coalesce(func.sum(column).filter(condition), 0)
-
-
-def _population(model, campaign_id: int | None) -> list[ColumnElement]:
-    """A campaign's report counts the campaign's people only; unit-level rows are not narrowed."""
-    if campaign_id is None:
-        return []
-    if model is Returnee:
-        return [Returnee.campaign_id == campaign_id]
-    if hasattr(model, "returnee_id"):
-        return [model.returnee_id.in_(select(Returnee.id).where(Returnee.campaign_id == campaign_id))]
-    return []
-
-
-def _schedule_statement(period: Period, campaign_id: int | None):
-    """Weekly contacts expected of each person managed in the period, and those held (at most the
-    expected number per person, so one well-visited person cannot hide another)."""
-    first = case((Returnee.managed_since > period.start, Returnee.managed_since), else_=period.start)
-    last = case(
-        (and_(Returnee.closed_on.is_not(None), Returnee.closed_on < period.end), Returnee.closed_on),
-        else_=period.end,
-    )
-    held = (
-        select(Contact.returnee_id, func.count().label("held"))
-        .where(Contact.on.between(period.start, period.end))
-        .group_by(Contact.returnee_id)
-        .subquery()
-    )
-    expected = (days_between(last, first) + 7) // 7  # whole weeks begun: day 1 to 7 → 1
-    per_person = (
-        select(expected.label("expected"), func.coalesce(held.c.held, 0).label("held"))
-        .select_from(Returnee)
-        .outerjoin(held, held.c.returnee_id == Returnee.id)
-        .where(managed_during(period), *_population(Returnee, campaign_id))
-        .subquery()
-    )
-    return select(
-        func.coalesce(func.sum(per_person.c.expected), 0),
-        func.coalesce(
-            func.sum(case((per_person.c.held < per_person.c.expected, per_person.c.held),
-                          else_=per_person.c.expected)),
-            0,
-        ),
-    )
-
-
-def _reviews_due_statement(period: Period, campaign_id: int | None):
-    """Person-quarters: each person managed at the end of each quarter that ends in the period."""
-    ends = period.quarter_ends()
-    if not ends:
-        return None
-    return (
-        select(sum((func.count().filter(managed_at(end)) for end in ends[1:]),
-                   func.count().filter(managed_at(ends[0]))))
-        .select_from(Returnee)
-        .where(*_population(Returnee, campaign_id))
-    )
-
-
-@lru_cache(maxsize=128)
-def _statements(period: Period, campaign_id: int | None):
-    """A report's statements, built once per period: the unit's filter is added as each runs, so
-    the city's live roll-up builds them once for all its units."""
-    by_model: dict[type, list[Figure]] = {}
-    for figure in FIGURES:
-        if figure.model is not None:
-            by_model.setdefault(figure.model, []).append(figure)
-    tables = [
-        (
-            figures,
-            select(*(_measure(f, period) for f in figures))
-            .select_from(model)
-            .where(or_(*(f.where(period) for f in figures)), *_population(model, campaign_id)),
-        )
-        for model, figures in by_model.items()
-    ]
-    return tables, _schedule_statement(period, campaign_id), _reviews_due_statement(period, campaign_id)
-
-
 def compute(period: Period, campaign_id: int | None = None) -> dict[str, int]:
-    """Every figure of the current unit for `period`: one query per table, plus the schedules.
+    """Every figure of the current unit for `period`, in one statement (`figure_statement`).
     With `campaign_id`, the figures about people count that campaign's people only."""
-    tables, schedule, reviews_due = _statements(period, campaign_id)
-    values: dict[str, int] = {}
-    for figures, statement in tables:
-        row = db.session.execute(statement).one()
-        values.update({f.key: int(v or 0) for f, v in zip(figures, row, strict=True)})
-    expected, on_schedule = db.session.execute(schedule).one()
-    values["contacts_expected"], values["contacts_on_schedule"] = int(expected), int(on_schedule)
-    values["reviews_due"] = int(db.session.scalar(reviews_due) or 0) if reviews_due is not None else 0
-    return {key: values[key] for key in KEYS}
+    from blueprints.reports.figure_statement import statement  # it is built from the figures above
+
+    row = db.session.execute(statement(period, campaign_id)).one()._mapping
+    return {key: int(row[key] or 0) for key in KEYS}
 
 
 def rates(values: dict[str, int]) -> dict[str, float | None]:

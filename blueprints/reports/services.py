@@ -2,17 +2,19 @@
 returned by the leader, and what the city sees of it published as counts.
 
 draft → submitted → approved | returned → (edited) → submitted … Every change is audited and
-commits with its audit row. Only this module and `publish_live` write `UnitFigures`.
+commits with its audit row. Only this module writes `UnitFigures`.
 """
 
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.reports import figures
 from blueprints.reports.models import (
@@ -182,9 +184,30 @@ def _publish(report: Report) -> None:
     row.computed_at = utcnow()
 
 
-def publish_live(period: Period, now: datetime | None = None) -> UnitFigures:
-    """Publish the current unit's figures for `period` as they are now (the city's live variant)."""
+def publish_live(period: Period, now: datetime | None = None) -> dict[str, int]:
+    """Publish the current unit's figures for `period` as they are now (the city's live variant):
+    one statement writes the unit's one live row for the period, new or not. Returns the figures."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise ReportError("no unit is set")
     values = snapshot(period)
-    row = _published_row(period.key, LIVE)
-    row.figures, row.snapshot_sha, row.computed_at = values, snapshot_sha(values), now or utcnow()
-    return row
+    # Core, on the session's connection (the unit's transaction): no ORM object is made or kept.
+    db.session.connection().execute(_live_upsert(db.session.get_bind().dialect.name), {
+        "tenant_id": tenant_id, "period": period.key, "source": LIVE,
+        "figures": values, "snapshot_sha": snapshot_sha(values), "computed_at": now or utcnow(),
+    })
+    return values
+
+
+_LIVE_COLUMNS = ("tenant_id", "period", "source", "figures", "snapshot_sha", "computed_at")
+
+
+@lru_cache(maxsize=2)
+def _live_upsert(dialect: str):
+    """INSERT … ON CONFLICT DO UPDATE of a live row, built once (both databases spell it alike)."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(UnitFigures)
+    insert = insert.values({name: bindparam(name, type_=UnitFigures.__table__.c[name].type) for name in _LIVE_COLUMNS})
+    return insert.on_conflict_do_update(
+        index_elements=[UnitFigures.tenant_id, UnitFigures.period, UnitFigures.source],
+        set_={name: insert.excluded[name] for name in ("figures", "snapshot_sha", "computed_at")},
+    )
