@@ -3,7 +3,7 @@ endpoint under the same gunicorn settings, and with row-level security against w
 run on loopback; then the SQL statements per request of the main pages at two data sizes.
 
     .venv/bin/python bench/web.py [--database portal_bench] [--small-database portal_bench_10k]
-                                  [--seconds 15] [--rounds 5] [--try-indexes] [--no-load] [--no-statements]
+                                  [--seconds 15] [--rounds 5] [--no-load] [--no-statements]
 
 Three gunicorn servers run side by side, all with infra/gunicorn.conf.py and the same environment:
 - `app`: the portal connected as its login role (owns nothing, cannot bypass RLS), as deployed;
@@ -29,11 +29,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
@@ -46,12 +44,6 @@ USERNAME = "bench.police"
 SECRET_KEY = "bench-only-" + "x" * 24
 FILTER = "status=under_management"  # the list page measured: 50 rows of one status, sorted by name
 GOALS = {"ratio": 0.25, "p95_ms": 50.0, "rls_cost": 0.10}
-# Measured by hand (see README), created only for --try-indexes and dropped afterwards: the list is
-# sorted by name within one unit, and without it PostgreSQL 15 walks the whole city's name index.
-CANDIDATE_INDEXES = {
-    "bench_returnees_tenant_search":
-        "CREATE INDEX bench_returnees_tenant_search ON returnees (tenant_id, search_name, id)",
-}
 
 
 def app_role(database: str) -> str:
@@ -97,24 +89,6 @@ def largest_unit(database: str) -> tuple[str, int]:
             "SELECT t.slug, count(*) FROM returnees r JOIN tenants t ON t.id = r.tenant_id "
             "GROUP BY t.slug ORDER BY count(*) DESC, t.slug LIMIT 1"
         ).fetchone()
-
-
-@contextmanager
-def candidate_indexes(database: str, wanted: bool):
-    """The candidate indexes, for the duration of the block (the database stays as migrated)."""
-    names = CANDIDATE_INDEXES if wanted else {}
-    with psycopg.connect(url(database), autocommit=True) as conn:
-        for name, ddl in names.items():
-            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
-            conn.execute(ddl)
-            print(f"candidate index: {ddl}")
-        conn.execute("ANALYZE returnees")
-    try:
-        yield
-    finally:
-        with psycopg.connect(url(database), autocommit=True) as conn:
-            for name in names:
-                conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
 
 
 def check_page(server: Server, path: str, cookie: str) -> str:
@@ -223,15 +197,13 @@ def main() -> None:
                         help="where the statement counts find a unit of about 10 returnees")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--try-indexes", action="store_true", help="measure with the candidate indexes created")
     parser.add_argument("--no-load", action="store_true", help="only the statement counts")
     parser.add_argument("--no-statements", action="store_true", help="only the load")
     args = parser.parse_args()
     for database in {args.database, args.small_database}:
         flask("db", "upgrade", database=database)  # kept data follows the code's schema, as a deployment's
     if not args.no_load:
-        with candidate_indexes(args.database, args.try_indexes):
-            web(args.database, args.seconds, args.rounds)
+        web(args.database, args.seconds, args.rounds)
     if not args.no_statements:
         import statements
 

@@ -51,24 +51,55 @@ def empty_database(tmp_path):
 
 
 def _schema(url: str) -> dict:
+    """Every table's columns and indexes."""
     engine = create_engine(url)
     try:
         found = inspect(engine)
-        return {table: sorted(c["name"] for c in found.get_columns(table)) for table in found.get_table_names()}
+        return {
+            table: (sorted(c["name"] for c in found.get_columns(table)),
+                    sorted((i["name"], tuple(i["column_names"])) for i in found.get_indexes(table)))
+            for table in found.get_table_names()
+        }
     finally:
         engine.dispose()
 
 
-def test_upgrade_from_empty_then_one_step_down_and_up_again(empty_database, tmp_path):
+def _indexes(schema: dict, table: str) -> set:
+    return {name for name, _ in schema[table][1]}
+
+
+def test_upgrade_from_empty_then_two_steps_down_and_up_again(empty_database, tmp_path):
     _flask(empty_database, "upgrade", instance=tmp_path)
     at_head = _schema(empty_database)
     assert {"returnees", "reports", "campaigns", "recovery_codes", "user_sessions", "breach_records"} <= set(at_head)
+    assert "ix_returnees_tenant_search" in _indexes(at_head, "returnees")
+    _flask(empty_database, "downgrade", "--", "-1", instance=tmp_path)
+    stepped_back = _schema(empty_database)
+    assert "ix_returnees_tenant_search" not in _indexes(stepped_back, "returnees")
+    assert "user_sessions" in stepped_back
     _flask(empty_database, "downgrade", "--", "-1", instance=tmp_path)
     stepped_back = _schema(empty_database)
     assert not {"user_sessions", "breach_records", "breach_record_units"} & set(stepped_back)
     assert "recovery_codes" in stepped_back
     _flask(empty_database, "upgrade", instance=tmp_path)
     assert _schema(empty_database) == at_head
+
+
+def test_the_migrated_schema_is_the_models_schema(app, empty_database, tmp_path):
+    """What the code declares is what a deployment gets: no table, column or index only on one side."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from portal.extensions import db
+
+    _flask(empty_database, "upgrade", instance=tmp_path)
+    engine = create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
 
 
 @pytest.mark.postgres

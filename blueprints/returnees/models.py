@@ -6,7 +6,7 @@ point at a person of another unit, whatever the code above it does.
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.extensions import db
@@ -21,7 +21,11 @@ NEED_STATES = ("need", "no_need")  # a domain absent from `needs` has not been a
 
 class Returnee(TenantOwned, db.Model):
     __tablename__ = "returnees"
-    __table_args__ = (UniqueConstraint("tenant_id", "id", name="uq_returnees_tenant_id_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id", name="uq_returnees_tenant_id_id"),
+        # The unit's list, in name order, reads its own unit only (migration 0007).
+        Index("ix_returnees_tenant_search", "tenant_id", "search_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # identity
