@@ -5,14 +5,16 @@ run on loopback; then the SQL statements per request of the main pages at two da
     .venv/bin/python bench/web.py [--database portal_bench] [--small-database portal_bench_10k]
                                   [--seconds 15] [--rounds 5] [--no-load] [--no-statements]
 
-Three gunicorn servers run side by side, all with infra/gunicorn.conf.py and the same environment:
+Four gunicorn servers run side by side, all with infra/gunicorn.conf.py and the same environment:
 - `app`: the portal connected as its login role (owns nothing, cannot bypass RLS), as deployed;
 - `app-no-rls`: the same portal connected as the database owner, a superuser, which PostgreSQL
   exempts from row-level security; the ORM's own unit filter still applies, so both answer the same
   page (checked) and the difference is the cost of the policies alone;
-- `bare`: bench/bare_app.py, one endpoint that does nothing.
+- `bare`: bench/bare_app.py, one endpoint that does nothing (the issue's yardstick);
+- `plain`: bench/plain_app.py, the same 50 rows by the same SQL in a plain Flask page, without the
+  portal's stack (for reference: what the stack costs on this page).
 wrk (`-t2 -c8`, 8 concurrent clients) loads each in turn after a warm-up, round after round in a
-rotating order, so that a change in the machine's load weighs on all three alike. Beside requests
+rotating order, so that a change in the machine's load weighs on all alike. Beside requests
 per second and latency, the CPU time of each server's processes (and of its PostgreSQL backends)
 per request is measured: it depends far less on what else the machine is doing.
 """
@@ -83,6 +85,11 @@ def ensure_user(database: str, username: str, role: str, unit: str | None) -> st
     return password
 
 
+def unit_id(database: str, slug: str) -> int:
+    with psycopg.connect(url(database)) as conn:
+        return conn.execute("SELECT id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
+
+
 def largest_unit(database: str) -> tuple[str, int]:
     with psycopg.connect(url(database)) as conn:
         return conn.execute(
@@ -99,11 +106,11 @@ def check_page(server: Server, path: str, cookie: str) -> str:
     return f"{len(body):,} bytes, {body.count('<tr>') - 1} rows"  # less the header row
 
 
-def wrk(server: Server, path: str, seconds: int, cookie: str = "") -> dict:
+def wrk(server: Server, path: str, seconds: int, cookie: str = "", clients: int = 8) -> dict:
     headers = ["-H", f"User-Agent: {AGENT}"] + (["-H", f"Cookie: {cookie}"] if cookie else [])
     # A generous timeout: on a busy machine a slow answer must count as slow, not vanish as an error.
-    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", str(BENCH / "latency.lua"),
-               *headers, f"http://127.0.0.1:{server.port}{path}"]
+    command = ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "--latency",
+               "-s", str(BENCH / "latency.lua"), *headers, f"http://127.0.0.1:{server.port}{path}"]
     before = server.cpu()
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     app_cpu, db_cpu = Server.spent(before, server.cpu())
@@ -133,21 +140,29 @@ def measure(targets: list[tuple[Server, str, str]], seconds: int, rounds: int) -
     return runs
 
 
-def report(runs: dict[str, list[dict]]) -> None:
+def report(runs: dict[str, list[dict]], alone: dict[str, dict]) -> None:
     s = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p95", "p99", "cpu_ms", "db_ms")}
          for name, rs in runs.items()}
     print("\nmedians:")
     for name, m in s.items():
         print(f"  {name:<10} {m['rps']:7.1f} req/s   p50 {m['p50'] / 1000:7.1f}   p95 {m['p95'] / 1000:7.1f}   "
               f"p99 {m['p99'] / 1000:7.1f} ms   CPU {m['cpu_ms']:5.1f} ms/request (database {m['db_ms']:.1f})")
-    app, bare, plain = s["app"], s["bare"], s["app-no-rls"]
-    ratio, cost, cpu_cost = app["rps"] / bare["rps"], 1 - app["rps"] / plain["rps"], app["cpu_ms"] / plain["cpu_ms"] - 1
+    app, bare, no_rls = s["app"], s["bare"], s["app-no-rls"]
+    ratio, cost = app["rps"] / bare["rps"], 1 - app["rps"] / no_rls["rps"]
+    cpu_cost = app["cpu_ms"] / no_rls["cpu_ms"] - 1
     p95 = app["p95"] / 1000
     verdict = {True: "met", False: "MISSED"}
     print(f"(1) list page / bare Flask, req/s: {ratio:.3f}×   goal ≥ {GOALS['ratio']}×   "
           f"{verdict[ratio >= GOALS['ratio']]}   (CPU per request: {bare['cpu_ms'] / app['cpu_ms']:.3f}×)")
     print(f"    list page p95 at 8 clients: {p95:.1f} ms (p99 {app['p99'] / 1000:.1f} ms)   "
           f"goal < {GOALS['p95_ms']:.0f} ms   {verdict[p95 < GOALS['p95_ms']]}")
+    clients = os.cpu_count() or 1
+    print(f"    for reference, p95 at {clients} clients (one per CPU, no queueing): list page "
+          f"{alone['app']['p95'] / 1000:.1f} ms, the same page without the portal "
+          f"{alone['plain']['p95'] / 1000:.1f} ms")
+    same = s["plain"]
+    print(f"    for reference, list page / the same page without the portal (bench/plain_app.py): "
+          f"{app['rps'] / same['rps']:.3f}× req/s, {same['cpu_ms'] / app['cpu_ms']:.3f}× CPU per request (no goal)")
     print(f"(2) cost of row-level security, req/s: {cost:+.1%}; CPU per request: {cpu_cost:+.1%}   "
           f"goal ≤ {GOALS['rls_cost']:.0%}   {verdict[max(cost, cpu_cost) <= GOALS['rls_cost']]}")
 
@@ -158,11 +173,14 @@ def web(database: str, seconds: int, rounds: int) -> None:
     SCRATCH.mkdir(parents=True, exist_ok=True)
     unit, people = largest_unit(database)
     owner, password = url(database, driver=True), ensure_user(database, USERNAME, "commune_police", unit)
-    named = {name: f"?application_name=portal-bench-{name}" for name in ("app", "app-no-rls")}  # backends' CPU
+    named = {name: f"?application_name=portal-bench-{name}" for name in ("app", "app-no-rls", "plain")}  # backends' CPU
+    plain_env = dict(flask_env(owner, owner), BENCH_PLAIN_DATABASE_URL=owner + named["plain"],
+                     BENCH_PLAIN_UNIT=str(unit_id(database, unit)))
     servers = [
         Server("app", ["wsgi:app"], flask_env(app_role(database) + named["app"], owner), "/healthz", url(database)),
         Server("app-no-rls", ["wsgi:app"], flask_env(owner + named["app-no-rls"], owner), "/healthz", url(database)),
         Server("bare", ["--pythonpath", str(BENCH), "bare_app:app"], flask_env(owner, owner), "/"),
+        Server("plain", ["--pythonpath", str(BENCH), "plain_app:app"], plain_env, "/", url(database)),
     ]
     try:
         for server in servers:
@@ -176,11 +194,16 @@ def web(database: str, seconds: int, rounds: int) -> None:
         print(f"{database}: {path} — unit of {people:,} returnees; page {pages['app']}")
         print(f"gunicorn workers {workers}, threads {os.environ.get('GUNICORN_THREADS') or 1}; "
               f"wrk -t2 -c8 -d{seconds}s × {rounds} rounds; load average before: {load_average()}")
-        runs = measure([(servers[2], "/", ""), (servers[0], path, cookie), (servers[1], path, cookie)], seconds, rounds)
+        print(f"plain page: {check_page(servers[3], '/', '')}")
+        runs = measure([(servers[2], "/", ""), (servers[0], path, cookie), (servers[1], path, cookie),
+                        (servers[3], "/", "")], seconds, rounds)
         for server in servers[:2]:
             check_page(server, path, cookie)  # still signed in: no run measured a redirect
+        # Latency without queueing: as many clients as CPUs, so no request waits for another.
+        alone = {s.name: wrk(s, p, seconds, c, clients=os.cpu_count() or 1)
+                 for s, p, c in ((servers[0], path, cookie), (servers[3], "/", ""))}
         print(f"load average after: {load_average()}")
-        report(runs)
+        report(runs, alone)
     finally:
         for server in servers:
             server.stop()
