@@ -23,8 +23,9 @@ class Returnee(TenantOwned, db.Model):
     __tablename__ = "returnees"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id", name="uq_returnees_tenant_id_id"),
-        # The unit's list, in name order, reads its own unit only (migration 0007).
+        # The unit's list reads its own unit only, in name order, and its hamlets (migration 0007).
         Index("ix_returnees_tenant_search", "tenant_id", "search_name", "id"),
+        Index("ix_returnees_tenant_hamlet", "tenant_id", "hamlet"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
