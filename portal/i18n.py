@@ -1,10 +1,11 @@
 """Locale selection and the formats a Vietnamese office expects (dd/mm/yyyy, 1.234.567 ₫)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from babel import negotiate_locale
 from babel.numbers import format_decimal
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -31,12 +32,32 @@ def select_locale() -> str:
     return negotiate_locale(preferred, languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def local_moment(value: datetime | None) -> datetime | None:
+    """A moment in Hải Phòng time (the configured BABEL_DEFAULT_TIMEZONE), naive, for display.
+
+    The one place where stored moments become local ones: they are stored as naive UTC, so a naive
+    value is read as UTC; an aware one is converted from its own zone. Outside an app (a script)
+    the default zone is used."""
+    if value is None:
+        return None
+    configured = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(configured or DEFAULT_TIMEZONE)).replace(tzinfo=None)
+
+
 def format_day(value: date | datetime | None) -> str:
+    """dd/mm/yyyy; a moment (datetime) shows its day in Hải Phòng, a date is shown as it is."""
+    if isinstance(value, datetime):
+        value = local_moment(value)
     return value.strftime("%d/%m/%Y") if value else ""
 
 
 def format_moment(value: datetime | None) -> str:
-    return value.strftime("%d/%m/%Y %H:%M") if value else ""
+    """A stored moment (naive UTC) as dd/mm/yyyy hh:mm in Hải Phòng time."""
+    return local_moment(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 def format_vnd(amount: int | None) -> str:

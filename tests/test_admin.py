@@ -407,7 +407,8 @@ def test_the_audit_log_shows_every_unit_newest_first(admin, three_events):
     response = admin.get("/admin/audit")
     html = response.get_data(as_text=True)
     assert shown_objects(response) == ["3", "2", "1"]
-    assert "01/03/2025 10:15" in html and "Đặc khu Cát Hải" in html and "Xã An Khánh" in html
+    # Stored at 10:15 UTC, shown in Hải Phòng time (UTC+7).
+    assert "01/03/2025 17:15" in html and "Đặc khu Cát Hải" in html and "Xã An Khánh" in html
     assert "cathai.police" in html and "10.0.0.7" in html and "req-2" in html and "<code>login.failure</code>" in html
 
 

@@ -5,11 +5,14 @@ The pages here are served with catalogues compiled from the .po files as they ar
 temporary folder, as `make` would), so the tests follow the translations without a build step.
 """
 
+import io
 import re
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.mofile import write_mo
@@ -17,12 +20,15 @@ from babel.messages.pofile import read_po
 from flask import render_template_string
 from flask_babel import force_locale, gettext
 from markupsafe import escape
+from openpyxl import load_workbook
 from sqlalchemy import select
 
+from blueprints.reports.xlsx import report_workbook
 from portal.accounts import User
 from portal.app import create_app
+from portal.audit import AuditEvent
 from portal.extensions import db
-from portal.i18n import format_day, format_moment, format_vnd
+from portal.i18n import format_day, format_moment, format_vnd, local_moment
 from tests.conftest import app_config, sign_in, tenant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,14 +206,55 @@ def test_dates_and_money_look_the_same_in_both_languages(app, locale):
     with app.test_request_context(), force_locale(locale):
         assert format_day(date(2026, 7, 1)) == "01/07/2026"
         assert format_day(datetime(2025, 9, 5, 14, 30)) == "05/09/2025"
-        assert format_moment(datetime(2025, 9, 5, 14, 30)) == "05/09/2025 14:30"
+        assert format_moment(datetime(2025, 9, 5, 14, 30)) == "05/09/2025 21:30"  # stored UTC, shown UTC+7
         assert format_day(None) == ""
+        assert format_moment(None) == ""
         assert format_vnd(1234567) == "1.234.567 ₫"
         assert format_vnd(100_000_000) == "100.000.000 ₫"
         assert format_vnd(0) == "0 ₫"
         assert format_vnd(None) == ""
         rendered = render_template_string("{{ d|day }} · {{ n|vnd }}", d=date(2025, 9, 5), n=4_000_000)
         assert rendered == "05/09/2025 · 4.000.000 ₫"
+        assert render_template_string("[{{ m|moment }}]", m=None) == "[]"
+
+
+def test_stored_moments_are_shown_in_hai_phong_time(app):
+    """Naive UTC in, Hải Phòng (UTC+7) out; an aware moment is converted from its own zone."""
+    with app.test_request_context():
+        assert local_moment(datetime(2026, 11, 25, 18, 30)) == datetime(2026, 11, 26, 1, 30)
+        assert local_moment(datetime(2026, 11, 25, 18, 30, tzinfo=UTC)) == datetime(2026, 11, 26, 1, 30)
+        already_local = datetime(2026, 11, 26, 1, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert local_moment(already_local) == datetime(2026, 11, 26, 1, 30)
+        assert local_moment(None) is None
+        assert format_day(datetime(2026, 11, 25, 18, 30)) == "26/11/2026"  # a moment's day is Hải Phòng's
+        assert format_moment(datetime(2026, 11, 25, 18, 30)) == "26/11/2026 01:30"
+
+
+def test_a_report_workbook_gives_the_submission_day_in_hai_phong(app):
+    report = SimpleNamespace(submitted_at=datetime(2026, 11, 25, 18, 30), late=False, status="submitted",
+                             due_on=date(2026, 11, 30))
+    period = SimpleNamespace(label="Q3/2026", start=date(2026, 7, 1), end=date(2026, 9, 30))
+    with app.test_request_context(), force_locale("en"):
+        data = report_workbook(unit=SimpleNamespace(name="Xã An Khánh", code="11"), report=report, period=period,
+                               values={})
+    cover = dict(row for row in load_workbook(io.BytesIO(data)).worksheets[0].iter_rows(values_only=True))
+    assert cover["Submitted on"] == datetime(2026, 11, 26)
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_a_page_shows_a_stored_moment_in_hai_phong_time(app, login, locale):
+    """18:30 UTC on the 25th is 01:30 on the 26th in Hải Phòng: the date changes too."""
+    client = login("system_admin", locale=locale, username="time.admin")
+    with app.app_context():
+        db.session.add(AuditEvent(action="dossier.read", at=datetime(2026, 11, 25, 18, 30), object_type="dossiers",
+                                  object_id="4711", ip="10.0.0.9"))
+        db.session.commit()
+        db.session.remove()
+    html = client.get("/admin/audit").get_data(as_text=True)
+    start = html.index("dossiers #4711")
+    row = html[html.rindex("<tr>", 0, start):html.index("</tr>", start)]
+    assert "26/11/2026 01:30" in row
+    assert "25/11/2026" not in row and "18:30" not in row
 
 
 # --- The catalogues ---------------------------------------------------------------------------------

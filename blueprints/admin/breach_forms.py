@@ -7,7 +7,7 @@ naive UTC like every other timestamp of the app: `LocalDateTimeField` converts b
 
 from datetime import datetime
 
-from flask_babel import gettext, to_user_timezone, to_utc
+from flask_babel import gettext, to_utc
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,6 +24,7 @@ from wtforms.widgets import TextInput
 
 from blueprints.admin.forms import _strip, choice
 from portal.auth.sessions import utcnow
+from portal.i18n import local_moment
 
 FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]  # the first is how a saved moment is shown
 MAX_TEXT = 10_000
@@ -48,7 +49,7 @@ class LocalDateTimeField(DateTimeField):
     def _value(self):
         if self.raw_data:
             return " ".join(self.raw_data)
-        return to_user_timezone(self.data).strftime(FORMATS[0]) if self.data else ""
+        return local_moment(self.data).strftime(FORMATS[0]) if self.data else ""
 
     def process_formdata(self, valuelist):
         typed = " ".join(valuelist).strip()

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext, to_user_timezone
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,7 +42,7 @@ def deadline(record: BreachRecord, now: datetime) -> Deadline:
     """Where the record stands against the 72 hours. A record closed without notification was judged
     not to need one (only a breach that may cause harm must be notified); that is shown, not hidden."""
     if record.notified_at is not None:
-        when = format_moment(local(record.notified_at))
+        when = format_moment(record.notified_at)
         if record.notified_at > record.notify_by:
             return Deadline("late", _("Notified on %(when)s, after the deadline", when=when))
         return Deadline("notified", _("Notified on %(when)s", when=when))
@@ -56,17 +56,13 @@ def deadline(record: BreachRecord, now: datetime) -> Deadline:
     return Deadline("due", ngettext("Due in %(num)d hour", "Due in %(num)d hours", hours))
 
 
-def local(moment: datetime | None):
-    return to_user_timezone(moment) if moment else None
-
-
 def _record_or_404(breach_id: int) -> BreachRecord:
     return db.session.get(BreachRecord, breach_id) or abort(404)
 
 
 def _render(template: str, status: int = 200, **context):
     now = utcnow()
-    page = render_template(template, local=local, deadline=lambda r: deadline(r, now),
+    page = render_template(template, deadline=lambda r: deadline(r, now),
                            hours=int(NOTIFY_WITHIN.total_seconds() // HOUR), **context)
     return page, status
 
@@ -116,7 +112,7 @@ def new_breach():
     audit.record("breach.create", record)
     db.session.commit()
     flash(_("The breach was recorded. The authority must be notified by %(when)s.",
-            when=format_moment(local(record.notify_by))), "info")
+            when=format_moment(record.notify_by)), "info")
     return redirect(url_for("admin.breach", breach_id=record.id), code=303)
 
 

@@ -8,10 +8,8 @@ rows are filtered and summed in Python (there are 114 units).
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -22,6 +20,7 @@ from sqlalchemy import func, select
 from blueprints.campaigns.models import DRAFT, PLAN_ISSUED, Campaign, CampaignProgress
 from blueprints.reports.models import APPROVED, RETURNED, SUBMITTED
 from portal.extensions import db
+from portal.i18n import local_moment
 from portal.search import fold
 from tenants.models import Tenant
 
@@ -62,12 +61,10 @@ class BoardRow:
 
     @property
     def submitted_at(self) -> datetime | None:
-        """When the report was submitted, in Hải Phòng time (stored as naive UTC)."""
+        """When the counted report was submitted, as stored (naive UTC): `|moment` and the export show
+        it in Hải Phòng time."""
         moment = self.progress.report_submitted_at if self.progress is not None else None
-        if moment is None or self.report not in ("on_time", "late"):
-            return None
-        zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
-        return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+        return moment if self.report in ("on_time", "late") else None
 
 
 def _plan_state(progress: CampaignProgress | None) -> str:
@@ -212,8 +209,8 @@ def workbook(campaign: Campaign, board_rows: list[BoardRow], kinds: dict, today:
     for r in board_rows:
         ws.append([
             r.tenant.name, r.tenant.code, str(kinds.get(r.tenant.kind, r.tenant.kind)), str(PLAN_LABELS[r.plan]),
-            r.plan_issued_on, *(r.count(name) for name in COUNTS), str(REPORT_LABELS[r.report]), r.submitted_at,
-            yes if r.overdue else no,
+            r.plan_issued_on, *(r.count(name) for name in COUNTS), str(REPORT_LABELS[r.report]),
+            local_moment(r.submitted_at), yes if r.overdue else no,
         ])
         for col, (_, _, fmt) in enumerate(columns, start=1):
             if fmt:

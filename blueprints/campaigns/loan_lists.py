@@ -12,7 +12,6 @@ import io
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import and_, case, func, select
@@ -30,6 +29,7 @@ from blueprints.returnees.models import Conviction, Returnee
 from portal import audit
 from portal.accounts import User
 from portal.extensions import db
+from portal.i18n import format_day
 
 # Who may be on the list: people who presented themselves and live in the commune under its management
 # (not someone still expected or missing, detained, moving away or closed).
@@ -251,7 +251,7 @@ def workbook(loan_list: LoanList, rows, unit_name: str, show_id: bool, certifier
     sheet.cell(row=end, column=8, value=total).number_format = "#,##0"
     sheet.cell(row=end, column=8).font = bold
     if loan_list.status == LIST_CERTIFIED and loan_list.certified_at:
-        on = to_user_timezone(loan_list.certified_at).strftime("%d/%m/%Y")  # stored in UTC; the day is local
+        on = format_day(loan_list.certified_at)  # stored in UTC; the day is Hải Phòng's
         certified = f"Xác nhận của Ủy ban nhân dân {unit_name}: đã xác nhận ngày {on} — {certifier or ''}"
     else:
         certified = f"Xác nhận của Ủy ban nhân dân {unit_name}: chưa xác nhận"

@@ -9,7 +9,6 @@ masked). The plan's editing lives in plan_views, the people in people_views, loa
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -54,8 +53,6 @@ def helpers() -> dict:
         "purpose_label": lambda p: LOAN_PURPOSE_LABELS.get(p, p or ""),
         "list_status": lambda s: LIST_STATUS_LABELS.get(s, s or ""),
         "arrival_state": uq.arrival_state,
-        # Moments are stored in UTC; the day an office sees is Hải Phòng's.
-        "local": lambda moment: to_user_timezone(moment) if moment else None,
         "can_work": can(g.get("role"), Permission.CAMPAIGN_UNIT_WORK),
         "can_approve": can(g.get("role"), Permission.CAMPAIGN_UNIT_APPROVE),
     }

@@ -7,9 +7,6 @@ no person's row, and no unit's own tables, ever reach these pages. Each page iss
 of statements whatever the number of units (the rows are filtered in Python, there are 114).
 """
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -57,14 +54,6 @@ def _period_or_404(text: str) -> periods.Period:
         abort(make_response(render_template("error.html", status=404, message=str(exc)), 404))
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    """A stored (naive UTC) moment in Hải Phòng time, for display."""
-    if moment is None:
-        return None
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
-    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-
-
 def fig_num(value) -> str:
     """A count with dot thousands separators, as on the units' paper reports."""
     return "" if value is None else f"{int(value):,}".replace(",", ".")
@@ -77,7 +66,7 @@ def fig_pct(value) -> str:
 @city_bp.context_processor
 def _formats():
     # Blueprint-wide helpers; prefixed so they cannot shadow another page's variables.
-    return {"fig_num": fig_num, "fig_pct": fig_pct, "local_time": _local}
+    return {"fig_num": fig_num, "fig_pct": fig_pct}
 
 
 def last_ended(kind: str) -> periods.Period:
@@ -196,7 +185,7 @@ def board(period):
         unit_kinds=UNIT_KIND_LABELS, key_figures=[figures.BY_KEY[k] for k in KEY_FIGURES], key_rates=KEY_RATES,
         rate_labels=RATE_LABELS, timeliness=_timeliness, timeliness_labels=TIMELINESS_LABELS,
         completeness_labels=rollup.COMPLETENESS_LABELS, files=files, trends=trend_rows,
-        trend_charts=_trend_charts(trend_rows, source), computed_at=_local(result.computed_at),
+        trend_charts=_trend_charts(trend_rows, source), computed_at=result.computed_at,
         due_on=due_on, today=today,
         # Late among the reports that count, like the "late" filter (a returned report counts as returned).
         late_count=sum(1 for row in result.rows if row.late and row.state in ("approved", "submitted")),

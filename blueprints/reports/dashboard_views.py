@@ -12,7 +12,6 @@ from datetime import date
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from sqlalchemy import select
 
 from blueprints.reports import figures, services
@@ -149,7 +148,4 @@ def build_charts(quarters: list[Quarter], today: date) -> list[Chart]:
 def dashboard():
     today = facts.today()
     quarters = load(last_quarters(today))
-    return render_template(
-        "reports/dashboard.html", quarters=quarters, charts=build_charts(quarters, today),
-        local=lambda moment: to_user_timezone(moment) if moment else None,
-    )
+    return render_template("reports/dashboard.html", quarters=quarters, charts=build_charts(quarters, today))

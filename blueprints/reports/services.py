@@ -9,9 +9,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +30,7 @@ from blueprints.reports.models import (
 from blueprints.reports.periods import Period
 from portal import audit
 from portal.extensions import db
+from portal.i18n import local_moment
 from tenants.context import current_tenant_id
 
 MAX_SECTION = 20_000
@@ -49,8 +48,7 @@ def utcnow() -> datetime:
 
 def local_date(moment: datetime) -> date:
     """The date in Hải Phòng of a naive UTC timestamp (deadlines are local calendar days)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
-    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+    return local_moment(moment).date()
 
 
 def deadlines() -> dict[str, int]:

@@ -8,7 +8,7 @@ someone else since the page was read is refused (409) rather than overwritten.
 """
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal, to_user_timezone
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -37,7 +37,6 @@ def _helpers() -> dict:
         "report_status": lambda s: STATUS_LABELS.get(s, s or ""),
         "kind_label": lambda k: KIND_LABELS.get(k, k or ""),
         "person_status": lambda s: lifecycle.STATUS_LABELS.get(s, s or ""),
-        "local": lambda moment: to_user_timezone(moment) if moment else None,
         "period_of": rq.period_of,
         "percent": lambda value: format_decimal(value, "0.0"),  # 12,5 in Vietnamese, 12.5 in English
     }

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from blueprints.reports import figures
 from blueprints.reports.models import STATUS_LABELS
 from blueprints.reports.rollup import COMPLETENESS, COMPLETENESS_LABELS, SOURCE_LABELS
+from portal.i18n import local_moment
 
 COUNT, MONEY, RATE = "#,##0", '#,##0 "₫"', '0.0"%"'
 HEADER_FONT = Font(bold=True)
@@ -93,7 +94,7 @@ def report_workbook(*, unit, report, period, values: dict) -> bytes:
     cover = wb.active
     cover.title = sheet_title(gettext("Summary"), used)
     _header(cover, [gettext("Item"), gettext("Value")], [36, 48])
-    submitted = report.submitted_at.date() if report.submitted_at else None
+    submitted = local_moment(report.submitted_at).date() if report.submitted_at else None  # Hải Phòng's day
     late = "" if report.late is None else (gettext("yes") if report.late else gettext("no"))
     for label, value, fmt in [
         (gettext("Unit"), unit.name, None),

@@ -8,7 +8,6 @@ The partial reads `comments`, `comment_form`, `can_comment` and `comment_returne
 
 from flask import g
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased
@@ -69,7 +68,6 @@ def comment_items(
         {
             "comment": comment,
             "author": author,
-            "at": to_user_timezone(comment.created_at),
             "deletable": deletable and can_delete(comment, user_id, now),
         }
         for comment, author in found

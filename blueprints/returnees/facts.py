@@ -6,24 +6,21 @@ Everything here is an expectation shown as "dự kiến"; the legal effect comes
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
-from flask import current_app, has_app_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from blueprints.returnees import deadlines, expungement
 from blueprints.returnees.models import Conviction, Returnee
 from blueprints.returnees.workdays import calendar_from_config
+from portal.i18n import local_moment
 
 
 def today() -> date:
     """Today in the deployment's time zone (Hải Phòng), not the server's: a sweep at 00:30 local
     time must not still see yesterday."""
-    configured = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
-    zone = ZoneInfo(configured or "Asia/Ho_Chi_Minh")
-    return datetime.now(zone).date()
+    return local_moment(datetime.now(UTC)).date()
 
 
 # --- Expungement -----------------------------------------------------------------------------------
