@@ -80,6 +80,21 @@ def test_a_client_cannot_choose_its_own_address(app, make_user):
     assert ip == "127.0.0.1"
 
 
+def test_a_refused_sign_in_keeps_the_account_it_aimed_at_but_never_unknown_typed_text(app, make_user):
+    """A password typed into the username field must not end up in the audit log."""
+    make_user("commune_police", "dac_khu_cat_hai", username="cathai.guard")
+    client = app.test_client()
+    for username in ("cathai.guard", "Tr0ub4dor&3-typed-here"):
+        assert client.post("/login", data={"username": username, "password": "wrong"}).status_code == 401
+    with app.app_context():
+        rows = db.session.execute(select(AuditEvent.object_id, AuditEvent.reason)
+                                  .where(AuditEvent.action == "login.failure").order_by(AuditEvent.id)).all()
+        kept = " ".join(str(value) for row in db.session.execute(select(AuditEvent)).scalars()
+                        for value in vars(row).values())
+    assert [tuple(r) for r in rows] == [("cathai.guard", None), (None, "unknown account")]
+    assert "tr0ub4dor" not in kept.lower()
+
+
 def test_an_unexpected_error_shows_a_generic_page_and_leaks_nothing(_migrated, tmp_path):
     live = create_app(app_config(_migrated, tmp_path, TESTING=False))
 

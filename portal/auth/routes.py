@@ -40,6 +40,16 @@ def landing_url(user: User) -> str:
     return url_for("auth.choose_unit")
 
 
+def _attempted(user: User | None) -> str | None:
+    """The account a refused sign-in aimed at. What was typed is kept only when it names an account:
+    a password typed into the username field must not land in the audit log."""
+    return user.username if user is not None else None
+
+
+def _unknown(user: User | None) -> str | None:
+    return None if user is not None else "unknown account"  # the typed name is not kept
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -51,12 +61,12 @@ def login():
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
         address = request.remote_addr or "unknown"
+        user = db.session.scalar(select(User).where(User.username == username))
         if throttle.is_blocked(username, address):
             error = gettext("Too many failed attempts. Please wait a few minutes and try again.")
             status = 429
-            audit.record("login.blocked", object_type="user", object_id=username[:64])
+            audit.record("login.blocked", object_type="user", object_id=_attempted(user), reason=_unknown(user))
         else:
-            user = db.session.scalar(select(User).where(User.username == username))
             ok = verify_password(user.password_hash if user else None, form.password.data)
             if ok and user.active:
                 throttle.record_success(username, address)
@@ -72,7 +82,7 @@ def login():
                 db.session.commit()
                 return redirect(next_url or landing_url(user))
             throttle.record_failure(username, address)
-            audit.record("login.failure", object_type="user", object_id=username[:64])
+            audit.record("login.failure", object_type="user", object_id=_attempted(user), reason=_unknown(user))
             error = gettext("Wrong username or password.")
             status = 401
         db.session.commit()
