@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from flask.globals import _cv_app
 from flask_login.utils import _create_identifier
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, select, text
@@ -121,6 +122,11 @@ def app(_migrated, tmp_path_factory):
 def _clean(request, _migrated):
     """Each test starts with the 114 units and nothing else; nothing is dropped or recreated."""
     yield
+    if _cv_app.get(None) is not None:
+        # Every later request of the shared app would reuse this context (one g, one session).
+        while _cv_app.get(None) is not None:
+            _cv_app.get().pop()
+        pytest.fail("the test left an application context pushed")
     if "app" in request.fixturenames:
         request.getfixturevalue("app").extensions.pop("login_counters", None)
     engine = create_engine(_migrated["owner"])
