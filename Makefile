@@ -56,7 +56,8 @@ test: $(STAMP) translations lint browser
 # against a bare Flask endpoint (wrk, 8 clients), with and without row-level security; the city
 # roll-up against hand-written SQL and the worker's peak memory at two sizes; statements per request
 # at 10 and 1,000 rows. Needs the PostgreSQL of BENCH_ADMIN_URL (default postgres@127.0.0.1:5432);
-# the databases are generated once (about 15 minutes) and kept. See bench/README.md.
+# the databases are generated once (2 minutes on a quiet machine, 15 on a busy one) and kept.
+# See bench/README.md.
 .PHONY: bench
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
