@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
-from portal.guard import is_api_request
+from portal.guard import is_api_request, log_refusal
 
 CODES = {
     400: "bad_request",
@@ -46,6 +46,7 @@ def _handle_http(exc: HTTPException):
     status = exc.code or 500
     if isinstance(exc, CSRFError):
         status = 400
+        log_refusal("form token refused", status)
     if is_api_request():
         return api_error(status)
     message = messages().get(status, exc.description)

@@ -109,11 +109,24 @@ def check_request():
 
 
 def _denied(user, status: int) -> None:
-    """Failed authorisation goes to the application log (identifiers only, never personal data)."""
+    log_refusal("access denied", status, user)
+
+
+def log_refusal(what: str, status: int, user=None) -> None:
+    """A refused request goes to the application log: identifiers only, never personal data or
+    what was typed (refused authorisation, refused input, an expired or forged form token)."""
+    user = user if user is not None else acting_user()
     current_app.logger.warning(
-        "access denied status=%s user=%s endpoint=%s unit=%s method=%s request=%s",
-        status, user.id, request.endpoint, g.get("tenant_id"), request.method, g.request_id,
+        "%s status=%s user=%s endpoint=%s unit=%s method=%s request=%s",
+        what, status, user.id if user is not None else None, request.endpoint, g.get("tenant_id"),
+        request.method, g.get("request_id"),
     )
+
+
+def log_refused_input(response):
+    if response.status_code == 422:
+        log_refusal("input refused", 422)
+    return response
 
 
 def commit_audit(response):
@@ -127,3 +140,4 @@ def commit_audit(response):
 def init_app(app) -> None:
     app.before_request(check_request)
     app.after_request(commit_audit)
+    app.after_request(log_refused_input)

@@ -95,6 +95,24 @@ def test_a_refused_sign_in_keeps_the_account_it_aimed_at_but_never_unknown_typed
     assert "tr0ub4dor" not in kept.lower()
 
 
+def test_refused_input_and_refused_form_tokens_are_logged_without_what_was_typed(_migrated, tmp_path, app,
+                                                                                 login, caplog):
+    police = login("commune_police", "dac_khu_cat_hai")
+    strict = create_app(app_config(_migrated, tmp_path, WTF_CSRF_ENABLED=True))
+    with caplog.at_level("WARNING", logger=app.logger.name):
+        typed = {"full_name": "Nguyễn Văn Bí Mật", "national_id": "0310-not-a-number"}
+        assert police.post("/t/dac_khu_cat_hai/returnees/new", data=typed).status_code == 422
+        forged = strict.test_client().post("/login", data={"username": "someone", "password": "pw-typed"})
+        assert forged.status_code == 400
+    logged = [r.getMessage() for r in caplog.records]
+    refused = [m for m in logged if m.startswith(("input refused", "form token refused"))]
+    assert len(refused) == 2, logged
+    assert refused[0].startswith(f"input refused status=422 user={police.user_id} endpoint=returnees.new")
+    assert refused[1].startswith("form token refused status=400 user=None endpoint=auth.login")
+    text = " ".join(logged)
+    assert "Bí Mật" not in text and "not-a-number" not in text and "pw-typed" not in text and "someone" not in text
+
+
 def test_an_unexpected_error_shows_a_generic_page_and_leaks_nothing(_migrated, tmp_path):
     live = create_app(app_config(_migrated, tmp_path, TESTING=False))
 
