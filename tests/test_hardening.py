@@ -2,9 +2,12 @@
 transport settings, generic error pages, no TRACE, no trust in client-set forwarding headers."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from portal import config
 from portal.app import create_app
@@ -181,3 +184,29 @@ def test_an_unexpected_error_is_logged(_migrated, tmp_path, caplog):
     with caplog.at_level("ERROR"):
         assert live.test_client().get("/explode-quietly").status_code == 500
     assert any(r.getMessage() == "unhandled error" and r.exc_info for r in caplog.records)
+
+
+@pytest.mark.postgres
+def test_the_database_clock_writes_utc_whatever_the_servers_time_zone(_migrated, tmp_path):
+    """Server-side timestamps (the audit log's `at` among them) are naive UTC: the app pins its own
+    connections to UTC, so a database set to Hải Phòng time changes nothing."""
+    owner = create_engine(_migrated["owner"], isolation_level="AUTOCOMMIT", poolclass=NullPool)  # new sessions
+    name = make_url(_migrated["owner"]).database
+    with owner.connect() as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone = 'Asia/Ho_Chi_Minh'")
+    try:
+        with owner.connect() as conn:  # the setting is real for any other client
+            assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "Asia/Ho_Chi_Minh"
+        live = create_app(app_config(_migrated, tmp_path))
+        with live.app_context():
+            assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+            event = AuditEvent(action="test.clock")
+            db.session.add(event)
+            db.session.commit()
+            written = db.session.scalar(select(AuditEvent.at).where(AuditEvent.id == event.id))
+            db.engine.dispose()
+        assert abs((written - datetime.now(UTC).replace(tzinfo=None)).total_seconds()) < 120
+    finally:
+        with owner.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" RESET timezone')
+        owner.dispose()
