@@ -5,6 +5,7 @@ import re
 import unicodedata
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -200,6 +201,65 @@ def test_damaged_and_bombed_xlsx_files_are_refused(app, police):
     assert len(bomb) < 200_000
     response = upload(police, bomb)
     assert response.status_code == 413 and "once unpacked" in response.get_data(as_text=True)
+    assert people(app) == []
+
+
+def _padded(data: bytes, entries: int) -> bytes:
+    """The XLSX `data` with tiny extra members added until the archive holds `entries` of them."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item.filename))
+        for i in range(entries - len(source.infolist())):
+            target.writestr(f"xl/extra/part{i}.xml", b"<x/>")
+    return out.getvalue()
+
+
+def test_an_xlsx_with_more_entries_than_a_workbook_needs_is_refused(app, police):
+    crowded = _padded(xlsx([EXPECTED]), spreadsheets.MAX_ENTRIES + 1)
+    assert len(zipfile.ZipFile(io.BytesIO(crowded)).infolist()) == spreadsheets.MAX_ENTRIES + 1
+    assert len(crowded) < spreadsheets.MAX_BYTES  # tiny: only the count gives it away
+    response = upload(police, crowded)
+    assert response.status_code == 413 and "once unpacked" in response.get_data(as_text=True)
+    assert "Nothing was saved" in response.get_data(as_text=True)
+    assert people(app) == []
+    # Exactly the limit is read as any workbook.
+    assert upload(police, _padded(xlsx([EXPECTED]), spreadsheets.MAX_ENTRIES)).status_code == 303
+    assert [p.full_name for p in people(app)] == [EXPECTED["Họ và tên"]]
+
+
+def _with_entities(data: bytes, dtd: str, reference: str) -> bytes:
+    """The XLSX `data` whose sheet declares `dtd` and holds `reference` as the first person's name."""
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    sheet, found = re.subn(r'(<c r="A2" t="inlineStr"><is><t>)[^<]*(</t>)', rf"\g<1>{reference}\g<2>", sheet, count=1)
+    assert found == 1
+    return _rezipped(data, "xl/worksheets/sheet1.xml", f"<!DOCTYPE worksheet [{dtd}]>{sheet}".encode())
+
+
+def test_an_xlsx_with_an_external_entity_is_refused_without_reading_the_file(app, police, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("XXE-SECRET-7f3a9c")
+    hostname = Path("/etc/hostname").read_text().strip()
+    baseline = upload(police, b"PK\x03\x04 broken").get_data(as_text=True)  # a refusal that read nothing
+    for target, content in ((secret.as_uri(), "XXE-SECRET-7f3a9c"), ("file:///etc/hostname", hostname)):
+        data = _with_entities(xlsx([EXPECTED]), f'<!ENTITY xxe SYSTEM "{target}">', "&xxe;")
+        response = upload(police, data)
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert "cannot be read" in body
+        assert content not in body or content in baseline  # a short hostname may be a word of any page
+        assert people(app) == []
+    # Declared but not used, the entity is not fetched either: the row is imported as written.
+    data = _with_entities(xlsx([EXPECTED]), f'<!ENTITY xxe SYSTEM "{secret.as_uri()}">', "Nguyễn Văn Ánh")
+    assert upload(police, data).status_code == 303
+    assert [p.full_name for p in people(app)] == ["Nguyễn Văn Ánh"]
+
+
+def test_an_xlsx_with_a_billion_laughs_is_refused_quickly(app, police):
+    laughs = '<!ENTITY lol0 "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    response = upload(police, _with_entities(xlsx([EXPECTED]), laughs, "&lol9;"))
+    assert 400 <= response.status_code < 500  # expat stops the expansion: 10⁹ "lol"s are never built
     assert people(app) == []
 
 

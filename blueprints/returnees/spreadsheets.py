@@ -6,8 +6,8 @@ cells (Nam/Nữ, the release kinds) are a file format shared with the prisons' a
 interface text, so they are constants here and never translated. A header is matched without case or
 diacritics ("ho va ten" is "Họ và tên"); the field's code name (full_name) is accepted too.
 
-Uploaded bytes are untrusted: the size, the unpacked size of an XLSX and the number of rows are
-capped before anything is parsed further, and any unreadable file is refused with a message.
+Uploaded bytes are untrusted: the size, the unpacked size and entry count of an XLSX and the number
+of rows are capped before anything is parsed further, and any unreadable file is refused with a message.
 """
 
 import csv
@@ -31,6 +31,7 @@ from portal.search import fold
 MAX_BYTES = 2 * 1024 * 1024  # config IMPORT_MAX_BYTES overrides
 MAX_ROWS = 2000  # config IMPORT_MAX_ROWS overrides
 MAX_UNPACKED = 40 * 1024 * 1024  # an XLSX is a zip: refuse one that unpacks to more (zip bomb)
+MAX_ENTRIES = 200  # ... or that holds more entries than a workbook needs (Excel writes about a dozen)
 DATE_FORMAT = "DD/MM/YYYY"
 SHEET_TITLE = "Danh sách"
 
@@ -127,8 +128,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list]:
     unreadable = FileRefused(gettext("This XLSX file cannot be read. Save it again from Excel and retry."))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_UNPACKED:
+            entries = archive.infolist()
+        if len(entries) > MAX_ENTRIES or sum(info.file_size for info in entries) > MAX_UNPACKED:
             raise FileRefused(gettext("The file is too large once unpacked. Nothing was saved."), 413)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except FileRefused:
