@@ -214,7 +214,9 @@ def test_gunicorn_settings_are_known_to_gunicorn_and_come_from_the_environment(m
     assert not config.preload_app and config.timeout <= config.graceful_timeout
     assert not re.search(r"%\((r|q|f)\)s", config.access_log_format), "no query string, no referrer"
     default = gunicorn_settings(monkeypatch)
-    assert 1 <= default["workers"] <= 8 and default["forwarded_allow_ips"] == "127.0.0.1,::1"
+    # Without WEB_CONCURRENCY: two per CPU plus one, at most 8 (≈160 MB each, docs/OPERATIONS.md).
+    assert default["workers"] == min(2 * os.cpu_count() + 1, 8)
+    assert default["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert default["bind"].endswith(":8000")
 
 

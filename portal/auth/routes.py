@@ -40,14 +40,12 @@ def landing_url(user: User) -> str:
     return url_for("auth.choose_unit")
 
 
-def _attempted(user: User | None) -> str | None:
-    """The account a refused sign-in aimed at. What was typed is kept only when it names an account:
-    a password typed into the username field must not land in the audit log."""
-    return user.username if user is not None else None
-
-
-def _unknown(user: User | None) -> str | None:
-    return None if user is not None else "unknown account"  # the typed name is not kept
+def _aimed_at(user: User | None) -> dict:
+    """The account a refused sign-in aimed at, for its audit row. What was typed is kept only when it
+    names an account: a password typed into the username field must not land in the audit log."""
+    if user is None:
+        return {"object_id": None, "reason": "unknown_account"}
+    return {"object_id": user.username}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,7 +63,7 @@ def login():
         if throttle.is_blocked(username, address):
             error = gettext("Too many failed attempts. Please wait a few minutes and try again.")
             status = 429
-            audit.record("login.blocked", object_type="user", object_id=_attempted(user), reason=_unknown(user))
+            audit.record("login.blocked", object_type="user", **_aimed_at(user))
         else:
             ok = verify_password(user.password_hash if user else None, form.password.data)
             if ok and user.active:
@@ -82,7 +80,7 @@ def login():
                 db.session.commit()
                 return redirect(next_url or landing_url(user))
             throttle.record_failure(username, address)
-            audit.record("login.failure", object_type="user", object_id=_attempted(user), reason=_unknown(user))
+            audit.record("login.failure", object_type="user", **_aimed_at(user))
             error = gettext("Wrong username or password.")
             status = 401
         db.session.commit()
